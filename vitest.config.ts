@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // PostgreSQL-backed suites share one database; keep files from stepping on each other.
+    fileParallelism: true,
+  },
+});
