@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { tdesEcbEncrypt, tdesEcbDecrypt, aesEcbEncrypt, aesCbcEncrypt, fromHex, toHex, CipherError } from '../src/crypto/cipher.js';
+import { tdesEcbEncrypt, tdesEcbDecrypt, aesEcbEncrypt, aesCbcEncrypt, fromHex, toHex, CipherError } from '../../src/crypto/cipher.js';
 
 describe('cipher core', () => {
   // FIPS 46 / NBS validation example widely reproduced (e.g. "The DES Algorithm Illustrated",
