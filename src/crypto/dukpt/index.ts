@@ -1,0 +1,33 @@
+export { DukptError, type DukptErrorCode } from './errors.js';
+export {
+  TDES_COUNTER_BITS,
+  TDES_COUNTER_MASK,
+  TDES_KSN_LENGTH,
+  TDES_MAX_ONE_BITS,
+  isValidTdesKsn,
+  tdesApplyVariant,
+  tdesDeriveIpek,
+  tdesDeriveTransactionKey,
+  tdesDeriveWorkingKey,
+  tdesDeriveWorkingKeyFromBdk,
+  tdesKsnCounter,
+  tdesNextKsn,
+  tdesWorkingKeyFromTransactionKey,
+  type TdesDukptUsage,
+} from './tdes.js';
+export {
+  AES_INITIAL_KEY_ID_LENGTH,
+  AES_KSN_LENGTH,
+  AES_MAX_ONE_BITS,
+  AES_UPDATE_KEY_COUNTER,
+  aesDeriveDerivationKey,
+  aesDeriveInitialKey,
+  aesDeriveWorkingKey,
+  aesDeriveWorkingKeyFromBdk,
+  aesKsnCounter,
+  aesMakeKsn,
+  aesNextKsn,
+  isValidAesKsn,
+  type AesDukptKeyType,
+  type AesDukptUsage,
+} from './aes.js';

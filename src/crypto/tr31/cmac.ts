@@ -1,0 +1,59 @@
+/**
+ * CMAC (NIST SP 800-38B, equivalently ISO/IEC 9797-1 MAC algorithm 5) over the shared ECB core,
+ * plus the ISO/IEC 9797-1 MAC algorithm 1 CBC-MAC that key block versions A and C use.
+ * Private to the key-block module.
+ */
+import { blockSize, encrypt, wipe, type BlockAlgorithm } from '../cipher.js';
+
+/** Left-shift a block by one bit and, if the dropped bit was set, fold in the field constant. */
+function doubleBlock(b: Buffer): Buffer {
+  const out = Buffer.alloc(b.length);
+  let carry = 0;
+  for (let i = b.length - 1; i >= 0; i--) {
+    const v = b[i]!;
+    out[i] = ((v << 1) & 0xff) | carry;
+    carry = v >>> 7;
+  }
+  // Rb: 0x87 for a 128-bit block, 0x1B for a 64-bit block (SP 800-38B section 5.3).
+  if (carry) out[out.length - 1]! ^= b.length === 16 ? 0x87 : 0x1b;
+  return out;
+}
+
+/** Full-length CMAC of `msg` under `key` with the given block cipher. */
+export function cmac(alg: BlockAlgorithm, key: Uint8Array, msg: Uint8Array): Buffer {
+  const bs = blockSize(alg);
+  const l = encrypt(alg, 'ecb', key, Buffer.alloc(bs));
+  const k1 = doubleBlock(l);
+  const k2 = doubleBlock(k1);
+  const n = msg.length === 0 ? 1 : Math.ceil(msg.length / bs);
+  const complete = msg.length > 0 && msg.length % bs === 0;
+  const last = Buffer.alloc(bs);
+  const tailStart = (n - 1) * bs;
+  if (complete) {
+    for (let i = 0; i < bs; i++) last[i] = msg[tailStart + i]! ^ k1[i]!;
+  } else {
+    const rem = msg.length - tailStart;
+    for (let i = 0; i < rem; i++) last[i] = msg[tailStart + i]!;
+    last[rem] = 0x80;
+    for (let i = 0; i < bs; i++) last[i]! ^= k2[i]!;
+  }
+  let x: Buffer = Buffer.alloc(bs);
+  const y = Buffer.alloc(bs);
+  for (let blk = 0; blk < n - 1; blk++) {
+    for (let i = 0; i < bs; i++) y[i] = x[i]! ^ msg[blk * bs + i]!;
+    x = encrypt(alg, 'ecb', key, y);
+  }
+  for (let i = 0; i < bs; i++) y[i] = x[i]! ^ last[i]!;
+  const t = encrypt(alg, 'ecb', key, y);
+  wipe(l, k1, k2, last, x, y);
+  return t;
+}
+
+/** ISO/IEC 9797-1 MAC algorithm 1 (plain CBC-MAC, no padding: input must be block-aligned). */
+export function cbcMac(alg: BlockAlgorithm, key: Uint8Array, msg: Uint8Array): Buffer {
+  const bs = blockSize(alg);
+  const ct = encrypt(alg, 'cbc', key, msg, Buffer.alloc(bs));
+  const mac = Buffer.from(ct.subarray(ct.length - bs));
+  wipe(ct);
+  return mac;
+}
