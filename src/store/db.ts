@@ -1,0 +1,78 @@
+/**
+ * The minimal database interface the repositories are written against.
+ * Two implementations: embedded PGlite (pglite.ts) and PostgreSQL via pg.Pool
+ * (postgres.ts). Both speak the same SQL; every error leaving `query`/`exec`
+ * is a StoreError.
+ */
+
+export interface QueryResult<T> {
+  rows: T[];
+  /** Rows returned (SELECT) or affected (INSERT/UPDATE/DELETE). */
+  rowCount: number;
+}
+
+export type DbKind = 'pglite' | 'postgres';
+
+export interface Db {
+  readonly kind: DbKind;
+  /** Dedicated schema this handle works in (search_path), if any. */
+  readonly schema: string | undefined;
+  /** One parameterised statement ($1, $2...). */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  /** One or more statements without parameters (migrations, DDL). */
+  exec(sql: string): Promise<void>;
+  /**
+   * Run `fn` in a transaction (READ COMMITTED): commit when it resolves, roll back
+   * when it rejects. Use only `tx` inside `fn` — on PGlite the outer handle waits
+   * for the transaction to finish, so using it inside `fn` would deadlock.
+   * Calling `tx.transaction` nests with a savepoint.
+   */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /** Release the connection(s). Not allowed on a transaction handle. */
+  close(): Promise<void>;
+}
+
+const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Schema names are interpolated into SQL, so only plain lower-case identifiers are accepted. */
+export function assertSchemaName(schema: string): string {
+  if (!SCHEMA_RE.test(schema)) {
+    throw new Error(`invalid schema name ${JSON.stringify(schema)}: use [a-z_][a-z0-9_]*, at most 63 characters`);
+  }
+  return schema;
+}
+
+/** Simple FIFO async mutex. */
+export class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    let release!: () => void;
+    const next = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const prev = this.#tail;
+    this.#tail = prev.then(() => next);
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+/** Shared savepoint-based nesting for transaction handles. */
+export async function withSavepoint<T>(tx: Db, depth: number, fn: () => Promise<T>): Promise<T> {
+  const sp = `qd_sp_${depth}`;
+  await tx.query(`SAVEPOINT ${sp}`);
+  try {
+    const result = await fn();
+    await tx.query(`RELEASE SAVEPOINT ${sp}`);
+    return result;
+  } catch (e) {
+    await tx.query(`ROLLBACK TO SAVEPOINT ${sp}`);
+    await tx.query(`RELEASE SAVEPOINT ${sp}`);
+    throw e;
+  }
+}
