@@ -1,0 +1,7 @@
+import type { Command } from './command.js';
+import { decodeCommand } from './commands/decode.js';
+import { encodeCommand } from './commands/encode.js';
+import { cryptoCommands } from './commands/crypto/index.js';
+
+/** Every CLI command, in the order `qiandao --help` lists them. */
+export const commands: Command[] = [decodeCommand, encodeCommand, ...cryptoCommands];
