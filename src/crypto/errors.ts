@@ -18,7 +18,13 @@ export type CryptoErrorReason =
   | 'MAC_MISMATCH'
   | 'BAD_INPUT'
   | 'BAD_COMPONENTS'
-  | 'KCV_MISMATCH';
+  | 'KCV_MISMATCH'
+  /** HSM: the key's bound usage, mode of use or algorithm does not permit the operation. */
+  | 'USAGE_MISMATCH'
+  /** HSM: a key block is malformed, tampered with, or not wrapped under this HSM's LMK. */
+  | 'BAD_KEY_BLOCK'
+  /** HSM: the local master key is missing, malformed or unavailable. */
+  | 'BAD_LMK';
 
 export class CryptoError extends Error {
   override readonly name = 'CryptoError';
