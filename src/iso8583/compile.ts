@@ -6,7 +6,8 @@
 import { fail } from './errors.js';
 import {
   CS_A, CS_AN, CS_ANS, CS_ANY, CS_N, CS_Z, bcdBytes, findBadByte, findBadChar, readAscii, readBcd,
-  readEbcdic, readHex, writeAscii, writeBcd, writeEbcdic, writeHex, ASCII_TO_EBCDIC,
+  readEbcdic, readHex, writeAscii, writeAsciiChecked, writeBcd, writeBcdChecked, writeEbcdic, writeHex,
+  ASCII_TO_EBCDIC,
 } from './encodings.js';
 import type { FieldDef, Sensitivity, StringKind, SubfieldDef } from './fields.js';
 import { buildTlv, parseTlv } from './tlv.js';
@@ -146,6 +147,32 @@ function checkUnits(cf: CompiledField, units: number, field: number | string): v
   }
 }
 
+/**
+ * The length part of checkText, without throwing: `s` (padded when the field pads on pack) if
+ * its length is acceptable, else null. HOT PATH (pack fast path).
+ */
+export function fitText(cf: CompiledField, s: string): string | null {
+  if (cf.fixed) {
+    if (s.length === cf.max) return s;
+    if (s.length < cf.max && cf.padOnPack) return cf.kind === 'n' ? s.padStart(cf.max, '0') : s.padEnd(cf.max, ' ');
+    return null;
+  }
+  const units = cf.unitBytes && cf.enc === E_BCD ? bcdBytes(s.length) : s.length;
+  return units > cf.max ? null : s;
+}
+
+/**
+ * writeField for ASCII or BCD text whose length fitText accepted, checking the character set
+ * while encoding (what checkText's findBadChar does separately). Returns the new offset, or -1
+ * at the first character outside the set (the buffer is then garbage). HOT PATH.
+ */
+export function writeTextChecked(cf: CompiledField, buf: Buffer, off: number, s: string): number {
+  if (!cf.fixed) off = writePrefix(cf, buf, off, unitsOf(cf, s));
+  return cf.enc === E_BCD
+    ? writeBcdChecked(buf, off, s, cf.left, cf.pad, cf.cs)
+    : writeAsciiChecked(buf, off, s, cf.cs);
+}
+
 function checkText(cf: CompiledField, s: string, field: number | string): string {
   if (cf.fixed && s.length !== cf.max) {
     if (s.length < cf.max && cf.padOnPack) {
@@ -256,8 +283,10 @@ export function writeField(cf: CompiledField, buf: Buffer, off: number, p: Prepa
     }
   }
   if (cf.enc === E_HEX) return writeHex(buf, off, p);
-  buf.set(p, off);
-  return off + p.length;
+  const n = p.length;
+  if (n > 64) buf.set(p, off); // a JS loop beats the native copy below ~64 bytes
+  else for (let i = 0; i < n; i++) buf[off + i] = p[i]!;
+  return off + n;
 }
 
 // ---------------------------------------------------------------------------------------------
