@@ -306,12 +306,14 @@ const EXPLAIN = [
   '  4b  lib: SoftHsm.translatePin, ZPK -> ZPK, format 0 -> 0. Unwraps both TR-31 version D blocks under the',
   '      AES-256 LMK (each: header parse, KBEK/KBAK derivation = 4 AES-CMACs, AES-CBC decrypt, AES-CMAC',
   '      verify over header+payload, usage/mode checks), then the PIN-as-digit-buffer decrypt/parse/build/encrypt.',
-  '      bare: the same two unwraps by hand (8 + 1 + 2 = 11 cipher calls each) + row 4a bare = 24 cipher calls.',
+  '      bare: the same two unwraps by hand (8 + 1 + 2 = 11 cipher calls each) + row 4a bare = 24 cipher calls;',
+  '      the library makes the same 24.',
   '  5   lib: generateKey(PIK, tdes 16) (random key with parity, TR-31 wrap under the LMK, KCV) then',
   '      exportUnderKek(key, TMK) (unwraps the TMK block and the key block, ECB under the TMK, 4-byte KCV).',
   '      bare rand+wrap+E+KCV (the issue\'s definition): random key with parity, TR-31 wrap by hand (11 cipher',
   '      calls), ECB under the clear TMK, KCV = 13 cipher calls. It skips the 2 unwraps the HSM must do because it',
-  '      holds keys only as key blocks. "bare same work" adds them and the WrappedKey KCV: 36 cipher calls.',
+  '      holds keys only as key blocks. "bare same work" adds them and the WrappedKey KCV: 36 cipher calls;',
+  '      the library makes the same 36 (generateKey 12, exportUnderKek 24).',
 ];
 
 async function main(): Promise<void> {

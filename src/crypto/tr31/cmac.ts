@@ -19,7 +19,10 @@ function doubleBlock(b: Buffer): Buffer {
   return out;
 }
 
-/** Full-length CMAC of `msg` under `key` with the given block cipher. */
+/**
+ * Full-length CMAC of `msg` under `key` with the given block cipher. The padded message (last
+ * block XORed with K1 or K2) goes through one CBC call with a zero IV; the tag is its last block.
+ */
 export function cmac(alg: BlockAlgorithm, key: Uint8Array, msg: Uint8Array): Buffer {
   const bs = blockSize(alg);
   const l = encrypt(alg, 'ecb', key, Buffer.alloc(bs));
@@ -27,25 +30,15 @@ export function cmac(alg: BlockAlgorithm, key: Uint8Array, msg: Uint8Array): Buf
   const k2 = doubleBlock(k1);
   const n = msg.length === 0 ? 1 : Math.ceil(msg.length / bs);
   const complete = msg.length > 0 && msg.length % bs === 0;
-  const last = Buffer.alloc(bs);
+  const m = Buffer.alloc(n * bs);
+  m.set(msg);
   const tailStart = (n - 1) * bs;
-  if (complete) {
-    for (let i = 0; i < bs; i++) last[i] = msg[tailStart + i]! ^ k1[i]!;
-  } else {
-    const rem = msg.length - tailStart;
-    for (let i = 0; i < rem; i++) last[i] = msg[tailStart + i]!;
-    last[rem] = 0x80;
-    for (let i = 0; i < bs; i++) last[i]! ^= k2[i]!;
-  }
-  let x: Buffer = Buffer.alloc(bs);
-  const y = Buffer.alloc(bs);
-  for (let blk = 0; blk < n - 1; blk++) {
-    for (let i = 0; i < bs; i++) y[i] = x[i]! ^ msg[blk * bs + i]!;
-    x = encrypt(alg, 'ecb', key, y);
-  }
-  for (let i = 0; i < bs; i++) y[i] = x[i]! ^ last[i]!;
-  const t = encrypt(alg, 'ecb', key, y);
-  wipe(l, k1, k2, last, x, y);
+  if (!complete) m[msg.length] = 0x80;
+  const sub = complete ? k1 : k2;
+  for (let i = 0; i < bs; i++) m[tailStart + i]! ^= sub[i]!;
+  const cbc = encrypt(alg, 'cbc', key, m, Buffer.alloc(bs));
+  const t = Buffer.from(cbc.subarray(tailStart));
+  wipe(l, k1, k2, m, cbc);
   return t;
 }
 
