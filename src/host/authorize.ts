@@ -1,0 +1,41 @@
+/**
+ * Who is asking: the terminal (41) and merchant (42) of a request, checked against the store.
+ *
+ * | situation | 39 |
+ * |---|---|
+ * | 41 or 42 missing / malformed | 30 |
+ * | terminal number unknown under every merchant | 97 |
+ * | merchant unknown, not active, or the terminal belongs to another merchant | 03 |
+ * | terminal disabled | 58 |
+ */
+import { getMerchant, getTerminal, type Merchant, type Terminal } from '../store/index.js';
+import type { CupPosMessage, HostContext } from './context.js';
+import { ResponseCode } from './response-codes.js';
+import { safeText } from './response.js';
+
+export type Authorization =
+  | { ok: true; terminal: Terminal; merchant: Merchant }
+  | { ok: false; code: ResponseCode; reason: string; terminalNo: string | null; merchantNo: string | null };
+
+async function terminalNumberKnown(ctx: HostContext, terminalNo: string): Promise<boolean> {
+  const r = await ctx.db.query('SELECT 1 FROM terminals WHERE terminal_no = $1 LIMIT 1', [terminalNo]);
+  return r.rowCount > 0;
+}
+
+export async function authorize(ctx: HostContext, msg: CupPosMessage): Promise<Authorization> {
+  const terminalNo = safeText(msg, 41) ?? null;
+  const merchantNo = safeText(msg, 42) ?? null;
+  const refuse = (code: ResponseCode, reason: string): Authorization => ({ ok: false, code, reason, terminalNo, merchantNo });
+  if (terminalNo === null || merchantNo === null) return refuse(ResponseCode.FormatError, 'field 41 or 42 missing');
+  const terminal = await getTerminal(ctx.db, { merchantNo, terminalNo });
+  if (terminal === null) {
+    if (!(await terminalNumberKnown(ctx, terminalNo))) return refuse(ResponseCode.TerminalNotRegistered, 'terminal not registered');
+    const m = await getMerchant(ctx.db, merchantNo);
+    return refuse(ResponseCode.InvalidMerchant, m === null ? 'merchant not registered' : 'terminal belongs to another merchant');
+  }
+  const merchant = await getMerchant(ctx.db, merchantNo);
+  if (merchant === null) return refuse(ResponseCode.InvalidMerchant, 'merchant not registered');
+  if (merchant.status !== 'active') return refuse(ResponseCode.InvalidMerchant, `merchant ${merchant.status}`);
+  if (terminal.status !== 'active') return refuse(ResponseCode.NotPermittedOnTerminal, `terminal ${terminal.status}`);
+  return { ok: true, terminal, merchant };
+}

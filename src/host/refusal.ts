@@ -1,0 +1,33 @@
+/** Refusing a request: response with the code, plus an event (ok = false) in the store. */
+import type { CupPosMessage, HandlerResult, HostContext, HostRequest } from './context.js';
+import type { ResponseCode } from './response-codes.js';
+import { safeText, startResponse } from './response.js';
+import { appendEvent } from '../store/index.js';
+
+export interface Refusal {
+  /** Event type, e.g. `sign-on.refused`. */
+  event: string;
+  code: ResponseCode;
+  reason: string;
+  detail?: Record<string, unknown>;
+}
+
+/** Record the refusal (event failures are logged, not fatal) and build the response. */
+export async function refuse(ctx: HostContext, req: HostRequest, r: Refusal): Promise<HandlerResult> {
+  const msg: CupPosMessage = req.message;
+  const operator = safeText(msg, 63)?.trim();
+  try {
+    await appendEvent(ctx.db, {
+      type: r.event,
+      ok: false,
+      merchantNo: safeText(msg, 42) ?? null,
+      terminalNo: safeText(msg, 41) ?? null,
+      operatorNo: operator !== undefined && operator !== '' ? operator : null,
+      detail: { responseCode: r.code, reason: r.reason, mti: msg.mti, address: req.remoteAddress, ...r.detail },
+    });
+  } catch (e) {
+    req.logger.error({ err: e, event: r.event }, 'could not record refusal event');
+  }
+  req.logger.info({ mti: msg.mti, responseCode: r.code, reason: r.reason }, 'request refused');
+  return { response: startResponse(msg, r.code) };
+}

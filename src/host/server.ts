@@ -1,0 +1,151 @@
+/**
+ * The acquiring host's TCP server: UnionPay POS terminals connect, send framed ISO 8583 requests
+ * (2-byte length, TPDU, 6-byte header, body) and get one response per request.
+ *
+ * - Per connection: frames decoded with the CUP_POS frame profile; several requests in flight,
+ *   each answered when its handler finishes.
+ * - A frame that cannot be decoded is answered with 39 = 30 when its TPDU, header and MTI can be
+ *   read, else logged (reason and size only) and ignored. Lost framing (bad or oversized length
+ *   header) closes that connection only.
+ * - Idle connections (no bytes for idleTimeoutMs, nothing in flight) are closed.
+ * - close(): stop accepting, ignore new requests, answer every request in flight, then end the
+ *   sockets (destroying any the peer has not closed after closeTimeoutMs).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Hsm } from '../crypto/hsm/hsm.js';
+import { CUP_POS_FRAME, defineFrameProfile } from '../framing/index.js';
+import type { Db } from '../store/index.js';
+import { Connection, errInfo } from './connection.js';
+import type { HostContext } from './context.js';
+import { Presence } from './presence.js';
+import { DEFAULT_ROUTES, type Route } from './router.js';
+import { createRrnGenerator } from './rrn.js';
+
+export interface HostOptions {
+  /** TCP port; 0 picks a free one (see RunningHost.port). */
+  port: number;
+  /** Address to listen on. Default 127.0.0.1. */
+  host?: string;
+  db: Db;
+  hsm: Hsm;
+  logger: Logger;
+  /** Close connections idle for this long; 0 disables. Default 300 000 (5 minutes). */
+  idleTimeoutMs?: number;
+  /** Largest frame payload accepted (bytes after the length header). Default 8192. */
+  maxFrameLength?: number;
+  /** Working-key lifetime before the terminal is told to sign on again. Default 86 400. */
+  keyLifetimeSeconds?: number;
+  /** How long superseded working keys stay usable. Default 300. */
+  graceSeconds?: number;
+  /** Field 32 (acquiring institution code, up to 11 digits) on sign-on responses. Default: not sent. */
+  acquirerId?: string;
+  /** How long close() waits for peers to close after their last response. Default 2000. */
+  closeTimeoutMs?: number;
+  /** Replace the routing table (tests, extensions). Default DEFAULT_ROUTES. */
+  routes?: readonly Route[];
+}
+
+export interface RunningHost {
+  /** The port actually listened on. */
+  readonly port: number;
+  /** Connections currently open. */
+  readonly connections: number;
+  /** Requests being handled (received, not yet answered). */
+  readonly pending: number;
+  /** Graceful shutdown; safe to call more than once. */
+  close(): Promise<void>;
+}
+
+function positive(name: string, v: number, allowZero: boolean): number {
+  if (!Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number`);
+  return v;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+    });
+  });
+}
+
+export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const ctx: HostContext = {
+    db: options.db,
+    hsm: options.hsm,
+    logger: options.logger,
+    keyLifetimeSeconds: positive('keyLifetimeSeconds', options.keyLifetimeSeconds ?? 86_400, false),
+    graceSeconds: positive('graceSeconds', options.graceSeconds ?? 300, true),
+    acquirerId: options.acquirerId,
+    rrn: createRrnGenerator(),
+  };
+  const profile = defineFrameProfile({ ...CUP_POS_FRAME, maxFrameLength: options.maxFrameLength ?? CUP_POS_FRAME.maxFrameLength });
+  const idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs ?? 300_000, true);
+  const closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? 2000, true);
+  const routes = options.routes ?? DEFAULT_ROUTES;
+  const logger = options.logger;
+
+  const connections = new Set<Connection>();
+  const background = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>): void => {
+    const q = p.finally(() => background.delete(q));
+    background.add(q);
+  };
+  const presence = new Presence(ctx.db, logger);
+  let nextId = 1;
+  let closing: Promise<void> | null = null;
+
+  const server = createServer((socket: Socket) => {
+    if (closing !== null) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, nextId++, { ctx, profile, routes, idleTimeoutMs, track, presence });
+    connections.add(conn);
+    socket.on('close', () => connections.delete(conn));
+  });
+  server.on('error', (e) => logger.error({ err: errInfo(e) }, 'server error'));
+
+  const port = await listen(server, options.port, options.host ?? '127.0.0.1');
+  logger.info({ port, host: options.host ?? '127.0.0.1' }, 'host listening');
+
+  const shutdown = async (): Promise<void> => {
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const open = [...connections];
+    logger.info({ connections: open.length }, 'host closing: answering requests in flight');
+    await Promise.all(open.map((c) => c.drain()));
+    for (const c of open) c.socket.end();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, closeTimeoutMs);
+    });
+    await Promise.race([serverClosed, timedOut]);
+    clearTimeout(timer);
+    for (const c of connections) c.socket.destroy();
+    await serverClosed;
+    while (background.size > 0) await Promise.allSettled([...background]);
+    await presence.settle();
+    logger.info('host closed');
+  };
+
+  return {
+    port,
+    get connections() {
+      return connections.size;
+    },
+    get pending() {
+      let n = 0;
+      for (const c of connections) n += c.pending;
+      return n;
+    },
+    close(): Promise<void> {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}
