@@ -2,6 +2,7 @@ import type { Command } from './command.js';
 import { decodeCommand } from './commands/decode.js';
 import { encodeCommand } from './commands/encode.js';
 import { cryptoCommands } from './commands/crypto/index.js';
+import { demoCommand } from './commands/demo.js';
 
 /** Every CLI command, in the order `qiandao --help` lists them. */
-export const commands: Command[] = [decodeCommand, encodeCommand, ...cryptoCommands];
+export const commands: Command[] = [demoCommand, decodeCommand, encodeCommand, ...cryptoCommands];
