@@ -4,6 +4,7 @@
  * (postgres.ts). Both speak the same SQL; every error leaving `query`/`exec`
  * is a StoreError.
  */
+import { StoreError } from './errors.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -74,5 +75,59 @@ export async function withSavepoint<T>(tx: Db, depth: number, fn: () => Promise<
     await tx.query(`ROLLBACK TO SAVEPOINT ${sp}`);
     await tx.query(`RELEASE SAVEPOINT ${sp}`);
     throw e;
+  }
+}
+
+/** How one back end runs a statement on the connection a transaction holds. */
+export interface StatementRunner {
+  query<T>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>>;
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * The handle passed to a transaction's callback, for either back end: statements go to the
+ * transaction's connection, nested transactions become savepoints, and the handle refuses use
+ * once its transaction has ended.
+ */
+export class TransactionHandle implements Db {
+  #done = false;
+
+  constructor(
+    readonly kind: DbKind,
+    private readonly runner: StatementRunner,
+    readonly schema: string | undefined,
+    private readonly depth: number,
+  ) {}
+
+  #check(): void {
+    if (this.#done) throw new StoreError('INTERNAL', 'transaction handle used after the transaction ended');
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
+    this.#check();
+    return this.runner.query<T>(sql, params);
+  }
+
+  async exec(sql: string): Promise<void> {
+    this.#check();
+    return this.runner.exec(sql);
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    this.#check();
+    const inner = new TransactionHandle(this.kind, this.runner, this.schema, this.depth + 1);
+    try {
+      return await withSavepoint(this, this.depth + 1, () => fn(inner));
+    } finally {
+      inner.end();
+    }
+  }
+
+  end(): void {
+    this.#done = true;
+  }
+
+  async close(): Promise<void> {
+    throw new StoreError('INTERNAL', 'cannot close a transaction handle');
   }
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite, type Results, type Transaction } from '@electric-sql/pglite';
-import { assertSchemaName, Mutex, withSavepoint, type Db, type QueryResult } from './db.js';
+import { assertSchemaName, Mutex, TransactionHandle, type Db, type QueryResult, type StatementRunner } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 
 export interface PgliteOptions {
@@ -33,47 +33,13 @@ async function runExec(runner: Runner, sql: string): Promise<void> {
   }
 }
 
-class PgliteTx implements Db {
-  readonly kind = 'pglite' as const;
-  #done = false;
-
-  constructor(
-    private readonly tx: Transaction,
-    readonly schema: string | undefined,
-    private readonly depth: number,
-  ) {}
-
-  #check(): void {
-    if (this.#done) throw new StoreError('INTERNAL', 'transaction handle used after the transaction ended');
-  }
-
-  async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
-    this.#check();
-    return run<T>(this.tx, sql, params);
-  }
-
-  async exec(sql: string): Promise<void> {
-    this.#check();
-    return runExec(this.tx, sql);
-  }
-
-  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    this.#check();
-    const inner = new PgliteTx(this.tx, this.schema, this.depth + 1);
-    try {
-      return await withSavepoint(this, this.depth + 1, () => fn(inner));
-    } finally {
-      inner.end();
-    }
-  }
-
-  end(): void {
-    this.#done = true;
-  }
-
-  async close(): Promise<void> {
-    throw new StoreError('INTERNAL', 'cannot close a transaction handle');
-  }
+/** A transaction handle whose statements run on `tx`. */
+function txHandle(tx: Runner, schema: string | undefined): TransactionHandle {
+  const runner: StatementRunner = {
+    query: <T>(sql: string, params?: readonly unknown[]) => run<T>(tx, sql, params),
+    exec: (sql: string) => runExec(tx, sql),
+  };
+  return new TransactionHandle('pglite', runner, schema, 0);
 }
 
 /**
@@ -130,11 +96,11 @@ export class PgliteDb implements Db {
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     this.#check();
     return this.#mutex.run(async () => {
-      let handle: PgliteTx | undefined;
+      let handle: TransactionHandle | undefined;
       let fnFailure: { error: unknown } | undefined;
       try {
         return await this.pg.transaction(async (tx) => {
-          handle = new PgliteTx(tx, this.schema, 0);
+          handle = txHandle(tx, this.schema);
           try {
             return await fn(handle);
           } catch (e) {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { assertSchemaName, withSavepoint, type Db, type QueryResult } from './db.js';
+import { assertSchemaName, TransactionHandle, type Db, type QueryResult, type StatementRunner } from './db.js';
 import { StoreError, toStoreError } from './errors.js';
 
 export interface PostgresOptions {
@@ -35,47 +35,13 @@ async function runExec(client: Queryable, sql: string): Promise<void> {
   }
 }
 
-class PostgresTx implements Db {
-  readonly kind = 'postgres' as const;
-  #done = false;
-
-  constructor(
-    private readonly client: pg.PoolClient,
-    readonly schema: string | undefined,
-    private readonly depth: number,
-  ) {}
-
-  #check(): void {
-    if (this.#done) throw new StoreError('INTERNAL', 'transaction handle used after the transaction ended');
-  }
-
-  async query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<T>> {
-    this.#check();
-    return run<T>(this.client, sql, params);
-  }
-
-  async exec(sql: string): Promise<void> {
-    this.#check();
-    return runExec(this.client, sql);
-  }
-
-  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
-    this.#check();
-    const inner = new PostgresTx(this.client, this.schema, this.depth + 1);
-    try {
-      return await withSavepoint(this, this.depth + 1, () => fn(inner));
-    } finally {
-      inner.end();
-    }
-  }
-
-  end(): void {
-    this.#done = true;
-  }
-
-  async close(): Promise<void> {
-    throw new StoreError('INTERNAL', 'cannot close a transaction handle');
-  }
+/** A transaction handle whose statements run on `client`. */
+function txHandle(client: Queryable, schema: string | undefined): TransactionHandle {
+  const runner: StatementRunner = {
+    query: <T>(sql: string, params?: readonly unknown[]) => run<T>(client, sql, params),
+    exec: (sql: string) => runExec(client, sql),
+  };
+  return new TransactionHandle('postgres', runner, schema, 0);
 }
 
 /** PostgreSQL through a pg.Pool. */
@@ -137,7 +103,7 @@ export class PostgresDb implements Db {
     } catch (e) {
       throw toStoreError(e);
     }
-    const tx = new PostgresTx(client, this.schema, 0);
+    const tx = txHandle(client, this.schema);
     let broken: Error | undefined;
     try {
       await run(client, 'BEGIN');
