@@ -3,6 +3,7 @@ import { decodeCommand } from './commands/decode.js';
 import { encodeCommand } from './commands/encode.js';
 import { cryptoCommands } from './commands/crypto/index.js';
 import { demoCommand } from './commands/demo.js';
+import { adminCommands } from './commands/admin/index.js';
 
 /** Every CLI command, in the order `qiandao --help` lists them. */
-export const commands: Command[] = [demoCommand, decodeCommand, encodeCommand, ...cryptoCommands];
+export const commands: Command[] = [demoCommand, ...adminCommands, decodeCommand, encodeCommand, ...cryptoCommands];
