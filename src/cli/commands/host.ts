@@ -1,0 +1,168 @@
+/**
+ * `qiandao host start` — run the acquiring host.
+ *
+ *   store   PostgreSQL (--database-url or DATABASE_URL) else embedded PGlite in DATA/pglite;
+ *           migrations are applied on open
+ *   HSM     SoftHsm; LMK from QIANDAO_LMK, else --lmk-file (default DATA/lmk.hex). A development
+ *           LMK is generated only with --dev-lmk (never when NODE_ENV=production).
+ *   logs    pino JSON lines on stdout
+ *   stop    SIGINT / SIGTERM: stop accepting, answer requests in flight, close store and HSM.
+ *
+ * startHostService() holds the start/stop logic without signals (tests use port 0).
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino, type Logger } from 'pino';
+import { SoftHsm } from '../../crypto/hsm/soft-hsm.js';
+import { startHost, type RunningHost } from '../../host/index.js';
+import { openStore, type Db } from '../../store/index.js';
+import type { Command } from '../command.js';
+import { CliError } from '../errors.js';
+import { parsePort, parsePositiveInt } from './sim/options.js';
+
+export interface HostServiceConfig {
+  port: number;
+  /** Listen address. Default 127.0.0.1. */
+  listen?: string;
+  /** Data directory for PGlite (DIR/pglite) and the default LMK file. Default ./data. */
+  dataDir?: string;
+  /** PGlite directory override (e.g. 'memory://'); ignored with databaseUrl. */
+  pgliteDir?: string;
+  /** PostgreSQL URL; PGlite when undefined. */
+  databaseUrl?: string;
+  /** LMK file; default DATA/lmk.hex. QIANDAO_LMK in the environment takes precedence. */
+  lmkFile?: string;
+  /** LMK hex given directly (tests). */
+  lmkHex?: string;
+  /** Generate a development LMK when none is configured. */
+  devLmk?: boolean;
+  keyLifetimeSeconds?: number;
+  idleTimeoutSeconds?: number;
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface HostService {
+  readonly host: RunningHost;
+  readonly port: number;
+  readonly db: Db;
+  readonly hsm: SoftHsm;
+  /** Graceful stop: host (answers requests in flight), then HSM and store. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Open the store and SoftHsm and start the host. Everything opened is closed again on failure. */
+export async function startHostService(config: HostServiceConfig, logger: Logger): Promise<HostService> {
+  const env = config.env ?? process.env;
+  const dataDir = config.dataDir ?? './data';
+  const envUrl = env['DATABASE_URL'];
+  const url = config.databaseUrl ?? (envUrl !== undefined && envUrl !== '' ? envUrl : undefined);
+  const lmkFile = config.lmkFile ?? join(dataDir, 'lmk.hex');
+
+  const hsm = await SoftHsm.open({
+    ...(config.lmkHex !== undefined ? { lmkHex: config.lmkHex } : {}),
+    lmkFile,
+    allowDevLmk: config.devLmk === true,
+    env,
+    logger: { warn: (m: string) => logger.warn(m) },
+  });
+  let db: Db | undefined;
+  try {
+    if (url === undefined && config.pgliteDir === undefined) mkdirSync(dataDir, { recursive: true });
+    db = await openStore(url !== undefined ? { url } : { dataDir: config.pgliteDir ?? join(dataDir, 'pglite') });
+    logger.info({ store: url !== undefined ? 'postgres' : 'pglite', lmkKcv: hsm.lmkKcv }, 'store and HSM open');
+    const host = await startHost({
+      port: config.port,
+      host: config.listen ?? '127.0.0.1',
+      db,
+      hsm,
+      logger,
+      ...(config.keyLifetimeSeconds !== undefined ? { keyLifetimeSeconds: config.keyLifetimeSeconds } : {}),
+      ...(config.idleTimeoutSeconds !== undefined ? { idleTimeoutMs: config.idleTimeoutSeconds * 1000 } : {}),
+    });
+    const openDb = db;
+    let stopping: Promise<void> | null = null;
+    return {
+      host,
+      port: host.port,
+      db: openDb,
+      hsm,
+      stop() {
+        stopping ??= (async () => {
+          try {
+            await host.close();
+          } finally {
+            await openDb.close().catch((e: unknown) => logger.error({ err: String(e) }, 'closing the store failed'));
+            await hsm.close();
+            logger.info('stopped');
+          }
+        })();
+        return stopping;
+      },
+    };
+  } catch (e) {
+    await db?.close().catch(() => undefined);
+    await hsm.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Resolve when SIGINT or SIGTERM arrives (listeners removed afterwards). */
+export function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (sig: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export const hostStartCommand: Command = {
+  path: ['host', 'start'],
+  summary: 'Run the acquiring host (store + SoftHsm + TCP server); pino logs on stdout, Ctrl-C stops',
+  usage:
+    'qiandao host start [--port 5000] [--listen 127.0.0.1] [--data ./data] [--database-url URL] [--lmk-file FILE] [--dev-lmk] [--key-lifetime 86400] [--idle-timeout 300] [--log-level info]',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string', default: '5000' },
+        listen: { type: 'string', default: '127.0.0.1' },
+        data: { type: 'string', default: './data' },
+        'database-url': { type: 'string' },
+        'lmk-file': { type: 'string' },
+        'dev-lmk': { type: 'boolean', default: false },
+        'key-lifetime': { type: 'string', default: '86400' },
+        'idle-timeout': { type: 'string', default: '300' },
+        'log-level': { type: 'string', default: 'info' },
+      },
+    });
+    const port = parsePort(values.port);
+    const keyLifetimeSeconds = parsePositiveInt(values['key-lifetime'], '--key-lifetime');
+    const idleTimeoutSeconds = parsePositiveInt(values['idle-timeout'], '--idle-timeout', true);
+    const level = values['log-level'] ?? 'info';
+    if (!(level in pino.levels.values) && level !== 'silent') {
+      throw new CliError(`--log-level must be one of ${Object.keys(pino.levels.values).join(', ')}, silent; got '${level}'`);
+    }
+    const logger = pino({ name: 'qiandao-host', level });
+    const service = await startHostService(
+      {
+        port,
+        listen: values.listen ?? '127.0.0.1',
+        dataDir: values.data ?? './data',
+        ...(values['database-url'] !== undefined ? { databaseUrl: values['database-url'] } : {}),
+        ...(values['lmk-file'] !== undefined ? { lmkFile: values['lmk-file'] } : {}),
+        devLmk: values['dev-lmk'] === true,
+        keyLifetimeSeconds,
+        idleTimeoutSeconds,
+      },
+      logger,
+    );
+    const signal = await waitForStopSignal();
+    logger.info({ signal }, 'stopping: answering requests in flight');
+    await service.stop();
+  },
+};
