@@ -1,0 +1,299 @@
+/**
+ * Sign-on storm benchmark (`npm run bench:signon`): for each store — embedded PGlite (temporary
+ * data directory) and PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test,
+ * in a unique schema dropped afterwards; skipped with a reason when unreachable) — seed one
+ * merchant and N terminals sharing one TMK formed from known components, start the host in a
+ * child process (bench/signon-host.ts, port 0, same store and LMK), then from this process run
+ * runSignOnSim: a warm-up on separate terminals, then the measured storm.
+ *
+ * Flags: --terminals N (3000)  --concurrency C (300)  --warmup W (200)
+ *        --store pglite|postgres|all (all)  --host-cpu-prof DIR (run the host child with --cpu-prof)
+ *
+ * Target (the issue): >= 3,000 sign-ons/s with p99 < 50 ms on PostgreSQL, no failures.
+ * Traffic stays on 127.0.0.1; the child is stopped on every exit path.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { combineComponents } from '../src/crypto/components.js';
+import { SoftHsm } from '../src/crypto/hsm/soft-hsm.js';
+import { addMerchant, addTerminal, dropSchema, migrate, openStore, type Db } from '../src/store/index.js';
+import { runSignOnSim, simTerminalNo, type SignOnSimSummary } from '../src/terminal/sim/index.js';
+import { fmtInt, machine, table } from './harness.js';
+import type { SignOnHostConfig, SignOnHostMessage } from './signon-host.js';
+
+const LMK = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+const MID = '898110070110001';
+const C1 = Buffer.from('0123456789ABCDEFFEDCBA9876543210', 'hex');
+const C2 = Buffer.from('3131313131313131FEFEFEFEFEFEFEFE', 'hex');
+/** Measured terminals are 1xxxxxxx, warm-up terminals 9xxxxxxx (distinct rows, fresh sign-ons). */
+const PREFIX = '1';
+const WARM_PREFIX = '9';
+const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
+const TARGET_RATE = 3000;
+const TARGET_P99_MS = 50;
+const HOST_ENTRY = fileURLToPath(new URL('./signon-host.js', import.meta.url));
+/** The repository's migrations (this file runs from .bench-build/bench/). */
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+interface Options {
+  terminals: number;
+  concurrency: number;
+  warmup: number;
+  stores: Array<'pglite' | 'postgres'>;
+  cpuProfDir: string | undefined;
+}
+
+function positiveInt(v: string | undefined, name: string, allowZero = false): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1)) throw new Error(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${v}`);
+  return n;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      terminals: { type: 'string', default: '3000' },
+      concurrency: { type: 'string', default: '300' },
+      warmup: { type: 'string', default: '200' },
+      store: { type: 'string', default: 'all' },
+      'host-cpu-prof': { type: 'string' },
+    },
+  });
+  const store = values.store ?? 'all';
+  if (store !== 'all' && store !== 'pglite' && store !== 'postgres') throw new Error(`--store must be pglite, postgres or all, got ${store}`);
+  return {
+    terminals: positiveInt(values.terminals, '--terminals'),
+    concurrency: positiveInt(values.concurrency, '--concurrency'),
+    warmup: positiveInt(values.warmup, '--warmup', true),
+    stores: store === 'all' ? ['pglite', 'postgres'] : [store],
+    cpuProfDir: values['host-cpu-prof'],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child process handling. Every live child is stopped when this process exits, however it exits.
+
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+interface HostChild {
+  port: number;
+  stop(): Promise<void>;
+}
+
+function startHostChild(config: SignOnHostConfig, cpuProfDir: string | undefined, label: string): Promise<HostChild> {
+  const execArgv = cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `host-${label}.cpuprofile`] : [];
+  const child = fork(HOST_ENTRY, [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => children.delete(child));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    if (child.connected) child.send('stop');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return new Promise<HostChild>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('host child did not report ready within 30 s'));
+    }, 30_000);
+    child.on('message', (m: SignOnHostMessage) => {
+      clearTimeout(timer);
+      if (m.type === 'ready') resolve({ port: m.port, stop });
+      else reject(new Error(`host child failed: ${m.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`host child exited before ready (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding.
+
+async function tmkBlock(): Promise<{ block: string; kcv: string }> {
+  const hsm = await SoftHsm.open({ lmkHex: LMK, env: {}, logger: { warn: () => undefined } });
+  try {
+    const tmk = await hsm.importFromComponents({ usage: 'TMK', algorithm: 'tdes', length: 16 }, [Buffer.from(C1), Buffer.from(C2)]);
+    return { block: tmk.block, kcv: tmk.kcv };
+  } finally {
+    await hsm.close();
+  }
+}
+
+async function seed(db: Db, tmk: { block: string; kcv: string }, o: Options): Promise<void> {
+  await db.transaction(async (tx) => {
+    await addMerchant(tx, { merchantNo: MID, name: 'sign-on storm bench', mcc: '5411', timeZone: 'Asia/Shanghai' });
+    const add = async (prefix: string, count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        await addTerminal(tx, { merchantNo: MID, terminalNo: simTerminalNo(prefix, i), model: 'bench', tmkBlock: tmk.block, tmkKcv: tmk.kcv });
+      }
+    };
+    await add(PREFIX, o.terminals);
+    await add(WARM_PREFIX, o.warmup);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// One store.
+
+interface StoreResult {
+  store: string;
+  summary?: SignOnSimSummary;
+  skipped?: string;
+  seedMs?: number;
+}
+
+async function storm(port: number, o: Options, tmkClear: Buffer): Promise<SignOnSimSummary> {
+  const base = { host: '127.0.0.1', port, merchantNo: MID, tmk: tmkClear, concurrency: o.concurrency, requestTimeoutMs: 30_000, connectTimeoutMs: 10_000 };
+  if (o.warmup > 0) {
+    const w = await runSignOnSim({ ...base, terminalPrefix: WARM_PREFIX, terminals: o.warmup, concurrency: Math.min(o.concurrency, o.warmup) });
+    if (w.failed > 0) console.error(`  warm-up: ${w.failed}/${w.terminals} failed ${JSON.stringify(w.failures)}`);
+  }
+  return runSignOnSim({ ...base, terminalPrefix: PREFIX, terminals: o.terminals });
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+async function runPglite(o: Options, tmk: { block: string; kcv: string }, tmkClear: Buffer): Promise<StoreResult> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'qiandao-bench-signon-'));
+  const dataDir = join(dir, 'pglite');
+  try {
+    const t0 = performance.now();
+    const db = await openStore({ dataDir, migrationsDir: MIGRATIONS_DIR });
+    try {
+      await seed(db, tmk, o);
+    } finally {
+      // PGlite is single-process: close before the host child opens the same directory.
+      await db.close();
+    }
+    const seedMs = performance.now() - t0;
+    const child = await startHostChild({ lmkHex: LMK, dataDir, migrationsDir: MIGRATIONS_DIR }, o.cpuProfDir, 'pglite');
+    try {
+      return { store: 'PGlite', summary: await storm(child.port, o, tmkClear), seedMs };
+    } finally {
+      await child.stop();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runPostgres(o: Options, tmk: { block: string; kcv: string }, tmkClear: Buffer): Promise<StoreResult> {
+  const envUrl = process.env['DATABASE_URL'];
+  const url = envUrl !== undefined && envUrl !== '' ? envUrl : DEFAULT_URL;
+  const schema = `bench_signon_${process.pid}_${Date.now().toString(36)}`;
+  let db: Db;
+  try {
+    db = await withTimeout(openStore({ url, schema, migrate: false }), 10_000, 'connecting to PostgreSQL');
+  } catch (e) {
+    return { store: 'PostgreSQL', skipped: `PostgreSQL at ${url.replace(/\/\/[^@/]*@/, '//…@')} unreachable: ${(e as Error).message}` };
+  }
+  try {
+    await migrate(db, { dir: MIGRATIONS_DIR });
+    const t0 = performance.now();
+    await seed(db, tmk, o);
+    const seedMs = performance.now() - t0;
+    const child = await startHostChild({ lmkHex: LMK, url, schema, migrationsDir: MIGRATIONS_DIR }, o.cpuProfDir, 'postgres');
+    try {
+      return { store: 'PostgreSQL', summary: await storm(child.port, o, tmkClear), seedMs };
+    } finally {
+      await child.stop();
+    }
+  } finally {
+    await dropSchema(db).catch((e: unknown) => console.error(`dropping schema ${schema} failed: ${(e as Error).message}`));
+    await db.close().catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function ms(n: number): string {
+  return n.toFixed(1);
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions();
+  const tmk = await tmkBlock();
+  const tmkClear = combineComponents([C1, C2], { alg: 'tdes' });
+  const started = new Date();
+  console.log(`sign-on storm: ${fmtInt(o.terminals)} terminals, concurrency ${o.concurrency}, warm-up ${o.warmup} sign-ons; host in a child process`);
+
+  const results: StoreResult[] = [];
+  for (const store of o.stores) {
+    console.error(`${store}: seeding, starting host, running…`);
+    try {
+      results.push(store === 'pglite' ? await runPglite(o, tmk, tmkClear) : await runPostgres(o, tmk, tmkClear));
+    } catch (e) {
+      results.push({ store: store === 'pglite' ? 'PGlite' : 'PostgreSQL', skipped: `failed: ${(e as Error).message}` });
+    }
+  }
+
+  const rows = [['store', 'terminals', 'concurrency', 'sign-ons/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'failures', 'elapsed s', 'seed s']];
+  for (const r of results) {
+    const s = r.summary;
+    if (s === undefined) continue;
+    const l = s.latencyMs;
+    const failures = s.failed === 0 ? '0' : `${s.failed} ${JSON.stringify(s.failures)}`;
+    rows.push([
+      r.store, fmtInt(s.terminals), String(s.concurrency), fmtInt(s.signOnsPerSecond),
+      l ? ms(l.p50) : '-', l ? ms(l.p95) : '-', l ? ms(l.p99) : '-', l ? ms(l.max) : '-',
+      failures, (s.elapsedMs / 1000).toFixed(2), ((r.seedMs ?? 0) / 1000).toFixed(1),
+    ]);
+  }
+  console.log('');
+  if (rows.length > 1) console.log(table(rows));
+  for (const r of results) if (r.skipped !== undefined) console.log(`${r.store}: skipped — ${r.skipped}`);
+
+  const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log('');
+  console.log(`machine: ${machine()}`);
+  console.log(`load average (1/5/15 min) at end: ${load}`);
+  console.log(`date: ${started.toISOString()}`);
+  console.log('');
+
+  const pg = results.find((r) => r.store === 'PostgreSQL');
+  const target = `target: >= ${fmtInt(TARGET_RATE)} sign-ons/s with p99 < ${TARGET_P99_MS} ms on PostgreSQL`;
+  if (pg?.summary === undefined) {
+    console.log(`${target}: NOT RUN (${pg?.skipped ?? 'PostgreSQL not selected'})`);
+  } else {
+    const s = pg.summary;
+    const p99 = s.latencyMs?.p99 ?? Number.POSITIVE_INFINITY;
+    const rateOk = s.signOnsPerSecond >= TARGET_RATE;
+    const p99Ok = p99 < TARGET_P99_MS;
+    const pass = rateOk && p99Ok && s.failed === 0;
+    console.log(
+      `${target}: ${pass ? 'PASS' : 'FAIL'} (${fmtInt(s.signOnsPerSecond)}/s ${rateOk ? 'ok' : 'below'}, p99 ${ms(p99)} ms ${p99Ok ? 'ok' : 'over'}, ${s.failed} failures)`,
+    );
+  }
+  if (o.cpuProfDir !== undefined) console.log(`host CPU profiles written to ${o.cpuProfDir}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    process.exit(1);
+  },
+);
