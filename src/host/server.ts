@@ -12,6 +12,7 @@
  *   sockets (destroying any the peer has not closed after closeTimeoutMs).
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Hsm } from '../crypto/hsm/hsm.js';
 import { CUP_POS_FRAME, defineFrameProfile } from '../framing/index.js';
@@ -42,6 +43,12 @@ export interface HostOptions {
   acquirerId?: string;
   /** How long close() waits for peers to close after their last response. Default 2000. */
   closeTimeoutMs?: number;
+  /**
+   * Serve TLS instead of plain TCP: at least `key` and `cert` (PEM); `ca` + `requestCert` +
+   * `rejectUnauthorized` for terminals that present client certificates. A failed handshake is
+   * logged and closes only that connection.
+   */
+  tls?: TlsOptions;
   /** Replace the routing table (tests, extensions). Default DEFAULT_ROUTES. */
   routes?: readonly Route[];
 }
@@ -100,7 +107,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   let nextId = 1;
   let closing: Promise<void> | null = null;
 
-  const server = createServer((socket: Socket) => {
+  const accept = (socket: Socket): void => {
     if (closing !== null) {
       socket.destroy();
       return;
@@ -108,11 +115,16 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     const conn = new Connection(socket, nextId++, { ctx, profile, routes, idleTimeoutMs, track, presence });
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));
-  });
+  };
+  const server: Server = options.tls ? createTlsServer(options.tls, accept) : createServer(accept);
   server.on('error', (e) => logger.error({ err: errInfo(e) }, 'server error'));
+  server.on('tlsClientError', (e: Error, socket: Socket) => {
+    logger.warn({ err: errInfo(e), remote: socket.remoteAddress }, 'TLS handshake failed');
+    socket.destroy();
+  });
 
   const port = await listen(server, options.port, options.host ?? '127.0.0.1');
-  logger.info({ port, host: options.host ?? '127.0.0.1' }, 'host listening');
+  logger.info({ port, host: options.host ?? '127.0.0.1', tls: options.tls !== undefined }, 'host listening');
 
   const shutdown = async (): Promise<void> => {
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));

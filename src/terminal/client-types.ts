@@ -21,6 +21,11 @@ export const DEFAULT_HEADER: Readonly<TerminalHeader> = Object.freeze({
 
 export interface TerminalClientOptions {
   host: string;
+  /**
+   * Connect with TLS (e.g. `{ ca: hostCertPem }`, plus `cert`/`key` for a client certificate).
+   * The server name defaults to `host`. Omit for plain TCP.
+   */
+  tls?: import('node:tls').ConnectionOptions;
   port: number;
   /** Field 41, 8 characters. */
   terminalNo: string;

@@ -18,7 +18,8 @@
  * close() is final: it wipes the working keys and the client's copy of the TMK.
  */
 import { EventEmitter } from 'node:events';
-import { connect as netConnect, type Socket } from 'node:net';
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import {
   CUP_POS_FRAME,
   ProcessingRequirement,
@@ -68,6 +69,7 @@ export function responseMtiOf(mti: string): string {
 
 export class TerminalClient extends EventEmitter<TerminalEvents> {
   readonly host: string;
+  private readonly tls: ConnectionOptions | undefined;
   readonly port: number;
   readonly terminalNo: string;
   readonly merchantNo: string;
@@ -125,6 +127,7 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
       throw new TerminalError('BAD_ARGUMENT', 'reconnect needs 0 < initialMs <= maxMs');
     }
     this.host = o.host;
+    this.tls = o.tls;
     this.port = o.port;
     this.terminalNo = o.terminalNo;
     this.merchantNo = o.merchantNo;
@@ -209,7 +212,10 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
 
   private open(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const socket = netConnect({ host: this.host, port: this.port });
+      const socket = this.tls
+        ? tlsConnect({ ...(isIP(this.host) ? {} : { servername: this.host }), ...this.tls, host: this.host, port: this.port })
+        : netConnect({ host: this.host, port: this.port });
+      const connectedEvent = this.tls ? 'secureConnect' : 'connect';
       socket.setNoDelay(true);
       let settled = false;
       const timer = setTimeout(() => {
@@ -223,7 +229,7 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
         reject(new TerminalError('CONNECT_FAILED', `cannot connect to ${this.host}:${this.port}: ${e.message}`, { cause: e }));
       };
       socket.once('error', fail);
-      socket.once('connect', () => {
+      socket.once(connectedEvent, () => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);

@@ -5,7 +5,8 @@
  * The commands run through the real `main()` and the real command registry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -264,6 +265,32 @@ describe('host start/stop (startHostService)', () => {
     const late = await runCli(signOnArgs({ port: String(svc.port) }));
     expect(late.code).toBe(1);
     expect(late.stderr).toMatch(/connection refused/);
+  }, 60_000);
+
+  it('serves TLS with --tls-cert/--tls-key; terminal sign-on --tls-ca signs on, without it cannot', async () => {
+    // A throw-away self-signed certificate for 127.0.0.1, made with the system's openssl.
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', join(dir, 'tls-key.pem'), '-out', join(dir, 'tls-cert.pem'), '-days', '1',
+      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    ], { stdio: 'ignore' });
+    const tls = { cert: readFileSync(join(dir, 'tls-cert.pem')), key: readFileSync(join(dir, 'tls-key.pem')) };
+    const svc = await startHostService({ port: 0, pgliteDir: 'memory://', lmkHex: LMK, env: {}, tls }, silent);
+    try {
+      await addMerchant(svc.db, { merchantNo: MID, name: 'tls shop', mcc: '5411' });
+      const tmk = await svc.hsm.importFromComponents({ usage: 'TMK', algorithm: 'tdes', length: 16 }, [Buffer.from(C1), Buffer.from(C2)]);
+      await addTerminal(svc.db, { merchantNo: MID, terminalNo: '12345678', tmkBlock: tmk.block, tmkKcv: tmk.kcv });
+      const ok = await runCli([...signOnArgs({ port: String(svc.port) }), '--tls-ca', join(dir, 'tls-cert.pem')]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/response\s+00 approved/);
+      const untrusted = await runCli(signOnArgs({ port: String(svc.port), timeout: '5' }));
+      expect(untrusted.code).toBe(1);
+      const missing = await runCli([...signOnArgs({ port: String(svc.port) }), '--tls-ca', join(dir, 'nope.pem')]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toMatch(/cannot read --tls-ca/);
+    } finally {
+      await svc.stop();
+    }
   }, 60_000);
 
   it('refuses to start without an LMK unless --dev-lmk, and generates one with it', async () => {

@@ -10,7 +10,7 @@
  *
  * startHostService() holds the start/stop logic without signals (tests use port 0).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
@@ -39,6 +39,8 @@ export interface HostServiceConfig {
   devLmk?: boolean;
   keyLifetimeSeconds?: number;
   idleTimeoutSeconds?: number;
+  /** Serve TLS with this PEM certificate and key (both or neither). */
+  tls?: { cert: Buffer; key: Buffer };
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -79,6 +81,7 @@ export async function startHostService(config: HostServiceConfig, logger: Logger
       logger,
       ...(config.keyLifetimeSeconds !== undefined ? { keyLifetimeSeconds: config.keyLifetimeSeconds } : {}),
       ...(config.idleTimeoutSeconds !== undefined ? { idleTimeoutMs: config.idleTimeoutSeconds * 1000 } : {}),
+      ...(config.tls !== undefined ? { tls: config.tls } : {}),
     });
     const openDb = db;
     let stopping: Promise<void> | null = null;
@@ -124,7 +127,7 @@ export const hostStartCommand: Command = {
   path: ['host', 'start'],
   summary: 'Run the acquiring host (store + SoftHsm + TCP server); pino logs on stdout, Ctrl-C stops',
   usage:
-    'qiandao host start [--port 5000] [--listen 127.0.0.1] [--data ./data] [--database-url URL] [--lmk-file FILE] [--dev-lmk] [--key-lifetime 86400] [--idle-timeout 300] [--log-level info]',
+    'qiandao host start [--port 5000] [--listen 127.0.0.1] [--data ./data] [--database-url URL] [--lmk-file FILE] [--dev-lmk] [--key-lifetime 86400] [--idle-timeout 300] [--tls-cert cert.pem --tls-key key.pem] [--log-level info]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -138,9 +141,12 @@ export const hostStartCommand: Command = {
         'key-lifetime': { type: 'string', default: '86400' },
         'idle-timeout': { type: 'string', default: '300' },
         'log-level': { type: 'string', default: 'info' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
       },
     });
     const port = parsePort(values.port);
+    const tls = readTlsFiles(values['tls-cert'], values['tls-key']);
     const keyLifetimeSeconds = parsePositiveInt(values['key-lifetime'], '--key-lifetime');
     const idleTimeoutSeconds = parsePositiveInt(values['idle-timeout'], '--idle-timeout', true);
     const level = values['log-level'] ?? 'info';
@@ -158,6 +164,7 @@ export const hostStartCommand: Command = {
         devLmk: values['dev-lmk'] === true,
         keyLifetimeSeconds,
         idleTimeoutSeconds,
+        ...(tls !== undefined ? { tls } : {}),
       },
       logger,
     );
@@ -166,3 +173,17 @@ export const hostStartCommand: Command = {
     await service.stop();
   },
 };
+
+/** `--tls-cert` and `--tls-key` go together; unreadable files are bad input (exit 2). */
+function readTlsFiles(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) throw new CliError('--tls-cert and --tls-key must be given together');
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new CliError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  return { cert: read(certFile, '--tls-cert'), key: read(keyFile, '--tls-key') };
+}

@@ -6,6 +6,7 @@
  * Exit codes: 0 signed on (39 = 00) · 1 refused by the host (code on stderr) or no connection ·
  * 2 bad input (missing/unreadable TMK file, bad hex, bad terminal/merchant number).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ProcessingRequirement } from '../../framing/index.js';
 import { TerminalClient, isTerminalError, type SignOnResult } from '../../terminal/index.js';
@@ -24,7 +25,7 @@ export const terminalSignOnCommand: Command = {
   path: ['terminal', 'sign-on'],
   summary: 'Sign a terminal on to a host over TCP and verify its working keys (clear TMK from a file)',
   usage:
-    'qiandao terminal sign-on --host 127.0.0.1 --port 5000 --tid 12345678 --mid 898110070110001 --tmk-file tmk.hex [--scheme 001|003|004] [--operator 01] [--timeout 30] [--json]',
+    'qiandao terminal sign-on --host 127.0.0.1 --port 5000 --tid 12345678 --mid 898110070110001 --tmk-file tmk.hex [--scheme 001|003|004] [--operator 01] [--timeout 30] [--tls-ca host-cert.pem] [--json]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -37,6 +38,7 @@ export const terminalSignOnCommand: Command = {
         scheme: { type: 'string', default: '004' },
         operator: { type: 'string', default: '01' },
         timeout: { type: 'string', default: '30' },
+        'tls-ca': { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     });
@@ -50,6 +52,14 @@ export const terminalSignOnCommand: Command = {
     const timeoutS = Number(values.timeout);
     if (!(timeoutS > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
     const tmk = readTmkFile(values['tmk-file']);
+    let tlsCa: Buffer | undefined;
+    if (values['tls-ca'] !== undefined) {
+      try {
+        tlsCa = readFileSync(values['tls-ca']);
+      } catch (e) {
+        throw new CliError(`cannot read --tls-ca ${values['tls-ca']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
 
     let client: TerminalClient | undefined;
     let result: SignOnResult;
@@ -65,6 +75,7 @@ export const terminalSignOnCommand: Command = {
         reconnect: false,
         autoSignOn: false,
         requestTimeoutMs: Math.round(timeoutS * 1000),
+        ...(tlsCa !== undefined ? { tls: { ca: tlsCa } } : {}),
       });
       await client.connect();
       result = await client.signOn();
