@@ -16,7 +16,7 @@ export interface HeaderJson {
   subVersion: string;
 }
 
-const hexByte = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
+export const hexByte = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
 
 export function tpduToJson(t: Tpdu): TpduJson {
   return { id: hexByte(t.id), destination: t.destination, source: t.source };

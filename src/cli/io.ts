@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CliError } from './errors.js';
 
 /** Read all of standard input as text (empty string when stdin is a TTY). */
@@ -30,4 +31,13 @@ export function parseJsonText(text: string, what = 'input'): unknown {
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Read a file named by an option; an unreadable file is bad input (exit 2) naming the option. */
+export function readFileArg(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new CliError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }

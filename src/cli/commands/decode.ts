@@ -4,7 +4,7 @@ import { decodeWholeFrame, lengthHeaderSize, type CupHeader, type FrameProfile, 
 import type { Command } from '../command.js';
 import { hexInput, printJson } from '../io.js';
 import { resolveFrameProfile, resolveSpec } from '../spec-option.js';
-import { frameToJson } from '../frame-json.js';
+import { frameToJson, hexByte } from '../frame-json.js';
 
 const REQUIREMENTS = [
   'none',
@@ -17,7 +17,6 @@ const REQUIREMENTS = [
   'download blacklist',
 ];
 
-const hexByte = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
 
 function headerLine(h: CupHeader): string {
   const app = h.applicationType === 0x60 ? 'magnetic stripe' : h.applicationType === 0x61 ? 'IC card' : 'other';

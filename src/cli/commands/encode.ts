@@ -1,10 +1,9 @@
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { fromJson, pack } from '../../iso8583/index.js';
 import { encodeFrame } from '../../framing/index.js';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
-import { parseJsonText, readStdin } from '../io.js';
+import { parseJsonText, readFileArg, readStdin } from '../io.js';
 import { resolveFrameProfile, resolveSpec } from '../spec-option.js';
 import { headerFromJson, tpduFromJson } from '../frame-json.js';
 
@@ -26,12 +25,7 @@ export const encodeCommand: Command = {
     });
     if (positionals.length) throw new CliError(`unexpected argument '${positionals[0]}': the message is read as JSON from stdin or --file`);
     const spec = resolveSpec(values.spec);
-    let text: string;
-    try {
-      text = values.file ? readFileSync(values.file, 'utf8') : await readStdin();
-    } catch (e) {
-      throw new CliError(`cannot read ${values.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    const text = values.file ? readFileArg(values.file, '--file').toString('utf8') : await readStdin();
     const doc = parseJsonText(text, values.file ?? 'standard input');
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new CliError('the message must be a JSON object with "mti" and "fields"');
     const { tpdu, header, ...message } = doc as Record<string, unknown>;

@@ -10,7 +10,7 @@
  *
  * startHostService() holds the start/stop logic without signals (tests use port 0).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
@@ -19,6 +19,7 @@ import { startHost, type RunningHost } from '../../host/index.js';
 import { openStore, type Db } from '../../store/index.js';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
+import { readFileArg } from '../io.js';
 import { parsePort, parsePositiveInt } from './sim/options.js';
 
 export interface HostServiceConfig {
@@ -178,12 +179,5 @@ export const hostStartCommand: Command = {
 function readTlsFiles(certFile: string | undefined, keyFile: string | undefined): { cert: Buffer; key: Buffer } | undefined {
   if (certFile === undefined && keyFile === undefined) return undefined;
   if (certFile === undefined || keyFile === undefined) throw new CliError('--tls-cert and --tls-key must be given together');
-  const read = (file: string, what: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (e) {
-      throw new CliError(`cannot read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  };
-  return { cert: read(certFile, '--tls-cert'), key: read(keyFile, '--tls-key') };
+  return { cert: readFileArg(certFile, '--tls-cert'), key: readFileArg(keyFile, '--tls-key') };
 }

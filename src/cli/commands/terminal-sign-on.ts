@@ -6,13 +6,12 @@
  * Exit codes: 0 signed on (39 = 00) · 1 refused by the host (code on stderr) or no connection ·
  * 2 bad input (missing/unreadable TMK file, bad hex, bad terminal/merchant number).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ProcessingRequirement } from '../../framing/index.js';
 import { TerminalClient, isTerminalError, type SignOnResult } from '../../terminal/index.js';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
-import { printJson } from '../io.js';
+import { printJson, readFileArg } from '../io.js';
 import { describeTerminalFailure, parseMid, parsePort, parseScheme, parseTid, readTmkFile, requireString } from './sim/options.js';
 
 const REQUIREMENT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ProcessingRequirement).map(([k, v]) => [v, k]));
@@ -52,14 +51,7 @@ export const terminalSignOnCommand: Command = {
     const timeoutS = Number(values.timeout);
     if (!(timeoutS > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
     const tmk = readTmkFile(values['tmk-file']);
-    let tlsCa: Buffer | undefined;
-    if (values['tls-ca'] !== undefined) {
-      try {
-        tlsCa = readFileSync(values['tls-ca']);
-      } catch (e) {
-        throw new CliError(`cannot read --tls-ca ${values['tls-ca']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    }
+    const tlsCa = values['tls-ca'] !== undefined ? readFileArg(values['tls-ca'], '--tls-ca') : undefined;
 
     let client: TerminalClient | undefined;
     let result: SignOnResult;
