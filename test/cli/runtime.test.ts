@@ -5,8 +5,7 @@
  * The commands run through the real `main()` and the real command registry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { SoftHsm } from '../../src/crypto/hsm/soft-hsm.js';
 import { startHost, type RunningHost } from '../../src/host/index.js';
 import { addMerchant, addTerminal, openStore, setTerminalTmk, type Db } from '../../src/store/index.js';
 import { startHostService } from '../../src/cli/commands/host.js';
+import { selfSignedCert } from '../helpers/self-signed-cert.js';
 import { TerminalClient } from '../../src/terminal/index.js';
 import { percentile, progressLine, runLimited, simTerminalNo, ttyProgress } from '../../src/terminal/sim/index.js';
 import { runCli } from './run-cli.js';
@@ -268,19 +268,14 @@ describe('host start/stop (startHostService)', () => {
   }, 60_000);
 
   it('serves TLS with --tls-cert/--tls-key; terminal sign-on --tls-ca signs on, without it cannot', async () => {
-    // A throw-away self-signed certificate for 127.0.0.1, made with the system's openssl.
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'tls-key.pem'), '-out', join(dir, 'tls-cert.pem'), '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
-    const tls = { cert: readFileSync(join(dir, 'tls-cert.pem')), key: readFileSync(join(dir, 'tls-key.pem')) };
+    const { cert, key, certFile } = selfSignedCert(dir);
+    const tls = { cert, key };
     const svc = await startHostService({ port: 0, pgliteDir: 'memory://', lmkHex: LMK, env: {}, tls }, silent);
     try {
       await addMerchant(svc.db, { merchantNo: MID, name: 'tls shop', mcc: '5411' });
       const tmk = await svc.hsm.importFromComponents({ usage: 'TMK', algorithm: 'tdes', length: 16 }, [Buffer.from(C1), Buffer.from(C2)]);
       await addTerminal(svc.db, { merchantNo: MID, terminalNo: '12345678', tmkBlock: tmk.block, tmkKcv: tmk.kcv });
-      const ok = await runCli([...signOnArgs({ port: String(svc.port) }), '--tls-ca', join(dir, 'tls-cert.pem')]);
+      const ok = await runCli([...signOnArgs({ port: String(svc.port) }), '--tls-ca', certFile]);
       expect(ok.code, ok.stderr).toBe(0);
       expect(ok.stdout).toMatch(/response\s+00 approved/);
       const untrusted = await runCli(signOnArgs({ port: String(svc.port), timeout: '5' }));

@@ -1,7 +1,6 @@
 /** The host over TLS: a terminal that trusts the host certificate signs on; others are refused cleanly. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -9,21 +8,15 @@ import { join } from 'node:path';
 import { TerminalClient, TerminalError } from '../../src/terminal/index.js';
 import { describeBackends } from '../store/helpers.js';
 import { CLEAR_TMK, startFixture, type Fixture } from './fixture.js';
+import { selfSignedCert } from '../helpers/self-signed-cert.js';
 
 let dir: string;
 let key: Buffer;
 let cert: Buffer;
 
 beforeAll(() => {
-  // A throw-away self-signed certificate for 127.0.0.1, made with the system's openssl.
   dir = mkdtempSync(join(tmpdir(), 'qiandao-tls-'));
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ], { stdio: 'ignore' });
-  key = readFileSync(join(dir, 'key.pem'));
-  cert = readFileSync(join(dir, 'cert.pem'));
+  ({ key, cert } = selfSignedCert(dir));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
