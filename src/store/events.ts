@@ -10,6 +10,10 @@ export interface StoreEvent {
   operatorNo: string | null;
   ok: boolean;
   detail: unknown;
+  /** Who acted (audit user ID): see NewEvent.actor. */
+  actor: string | null;
+  origin: string | null;
+  resource: string | null;
 }
 
 export interface NewEvent {
@@ -20,6 +24,15 @@ export interface NewEvent {
   operatorNo?: string | null;
   /** Any JSON value. Never put clear keys, PINs or full PANs here. */
   detail?: unknown;
+  /**
+   * Who acted — the audit trail's user ID: `terminal:<mid>/<tid>`, `operator:<mid>/<tid>/<op>`,
+   * `user:<username>`, `cli:<os user>` or `system`. At most 200 characters.
+   */
+  actor?: string | null;
+  /** Where from: `ip:port` of a terminal connection or HTTP client, `cli`, `scheduler`. */
+  origin?: string | null;
+  /** What was affected: `terminal:<mid>/<tid>`, `merchant:<mid>`, `operator:<mid>/<op>`, `user:<name>`… */
+  resource?: string | null;
 }
 
 interface EventRow {
@@ -31,9 +44,12 @@ interface EventRow {
   operator_no: string | null;
   ok: boolean;
   detail: unknown;
+  actor: string | null;
+  origin: string | null;
+  resource: string | null;
 }
 
-const COLUMNS = 'id, at, type, merchant_no, terminal_no, operator_no, ok, detail';
+const COLUMNS = 'id, at, type, merchant_no, terminal_no, operator_no, ok, detail, actor, origin, resource';
 
 function toEvent(r: EventRow): StoreEvent {
   return {
@@ -45,14 +61,17 @@ function toEvent(r: EventRow): StoreEvent {
     operatorNo: r.operator_no,
     ok: r.ok,
     detail: r.detail,
+    actor: r.actor,
+    origin: r.origin,
+    resource: r.resource,
   };
 }
 
 /** Append an event (the table refuses UPDATE, DELETE and TRUNCATE). */
 export async function appendEvent(db: Db, e: NewEvent): Promise<StoreEvent> {
   const r = await db.query<EventRow>(
-    `INSERT INTO events (type, merchant_no, terminal_no, operator_no, ok, detail)
-     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb) RETURNING ${COLUMNS}`,
+    `INSERT INTO events (type, merchant_no, terminal_no, operator_no, ok, detail, actor, origin, resource)
+     VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9) RETURNING ${COLUMNS}`,
     [
       e.type,
       e.merchantNo ?? null,
@@ -60,6 +79,9 @@ export async function appendEvent(db: Db, e: NewEvent): Promise<StoreEvent> {
       e.operatorNo ?? null,
       e.ok,
       e.detail === undefined ? null : JSON.stringify(e.detail),
+      e.actor ?? null,
+      e.origin ?? null,
+      e.resource ?? null,
     ],
   );
   return toEvent(r.rows[0] as EventRow);
@@ -72,6 +94,8 @@ export interface ListEventsOptions {
   merchantNo?: string;
   terminalNo?: string;
   operatorNo?: string;
+  actor?: string;
+  resource?: string;
   ok?: boolean;
   /** at >= since */
   since?: Date;
@@ -101,6 +125,8 @@ export async function listEvents(db: Db, opts: ListEventsOptions = {}): Promise<
         AND ($7::timestamptz IS NULL OR at < $7)
         AND ($8::bigint IS NULL OR id < $8)
         AND ($9::bigint IS NULL OR id > $9)
+        AND ($11::text IS NULL OR actor = $11)
+        AND ($12::text IS NULL OR resource = $12)
       ORDER BY id ${order} LIMIT $10`,
     [
       types === null ? null : JSON.stringify(types),
@@ -113,6 +139,8 @@ export async function listEvents(db: Db, opts: ListEventsOptions = {}): Promise<
       opts.beforeId ?? null,
       opts.afterId ?? null,
       limit,
+      opts.actor ?? null,
+      opts.resource ?? null,
     ],
   );
   return r.rows.map(toEvent);
