@@ -15,6 +15,7 @@ export * from './components.js';
 export * from './pinblock.js';
 export * from './mac.js';
 export * from './pvv.js';
+export * from './password.js';
 export * as tr31 from './tr31/index.js';
 export * as dukpt from './dukpt/index.js';
 export * as hsm from './hsm/index.js';

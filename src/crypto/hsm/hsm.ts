@@ -84,6 +84,18 @@ export interface Hsm {
   verifyPinPvv(req: { pinBlock: Buffer; pik: WrappedKey; format: PinBlockFormat; pan: string; pvk: WrappedKey; pvki: number; pvv: string }): Promise<boolean>;
   encryptData(key: WrappedKey, data: Buffer, mode?: 'ecb' | 'cbc', iv?: Buffer): Promise<Buffer>;
   decryptData(key: WrappedKey, data: Buffer, mode?: 'ecb' | 'cbc', iv?: Buffer): Promise<Buffer>;
+  /**
+   * Verify a secret (an operator password) that arrives as a PIN block under a PIN key against a
+   * stored scrypt hash (../password.ts) — the clear secret exists only inside the HSM. False on
+   * a wrong secret; a CryptoError on a malformed block or stored hash.
+   */
+  verifyPinBlockSecret(req: { pinBlock: Buffer; pik: WrappedKey; format: PinBlockFormat; pan: string; stored: string }): Promise<boolean>;
+  /**
+   * A keyed fingerprint of a PAN (HMAC-SHA-256 under a key derived from the LMK), 64 hex
+   * characters: lets the store and the risk rules match cards without holding PANs. The same PAN
+   * gives the same fingerprint under the same LMK.
+   */
+  panFingerprint(pan: string): Promise<string>;
   /** Re-wrap a key block from the previous LMK to the current one (LMK rotation). */
   rewrap(key: WrappedKey): Promise<WrappedKey>;
 }

@@ -29,7 +29,7 @@
  * Errors are `CryptoError`s (USAGE_MISMATCH, BAD_KEY_BLOCK, BAD_LMK, KCV_MISMATCH, ...) whose
  * messages never contain keys, PINs, PANs or the LMK.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CipherError, decrypt, encrypt, toHex, wipe } from '../cipher.js';
@@ -37,6 +37,7 @@ import { combineComponents } from '../components.js';
 import { CryptoError, type CryptoErrorReason } from '../errors.js';
 import { kcv as computeKcv, requireKcv } from '../kcv.js';
 import { aesCmac, macX919, macX99, unionPayMac, verifyAesCmac, verifyMacX919, verifyMacX99, verifyUnionPayMac } from '../mac.js';
+import { verifyPassword } from '../password.js';
 import { decryptPinBlock, encryptPinBlock } from '../pinblock.js';
 import { verifyVisaPvv, visaPvv } from '../pvv.js';
 import { randomKey } from '../random.js';
@@ -234,6 +235,8 @@ const defaultLogger: HsmLogger = { warn: (msg) => console.warn(msg) };
 
 export class SoftHsm implements Hsm {
   #lmk: Buffer;
+  /** HMAC key for PAN fingerprints, derived from the LMK on first use. */
+  #fingerprintKey: Buffer | null = null;
   #previous: Buffer | null;
   #closed = false;
   /** KCV of the LMK (AES-CMAC, 5 bytes, hex): safe to show; identifies which LMK is loaded. */
@@ -350,6 +353,7 @@ export class SoftHsm implements Hsm {
   /** Wipe the LMKs from memory; every later call fails with BAD_LMK. */
   close(): Promise<void> {
     wipe(this.#lmk, this.#previous);
+    if (this.#fingerprintKey !== null) wipe(this.#fingerprintKey);
     this.#previous = null;
     this.#closed = true;
     return Promise.resolve();
@@ -599,6 +603,36 @@ export class SoftHsm implements Hsm {
       return this.#withKey(req.pvk, { usages: ['PVK'], op: 'V', algorithms: ['T'], what: 'PVK' }, (k) =>
         this.#decryptPinWith(req, (digits) => verifyVisaPvv(k.key, { pan: req.pan, pvki: req.pvki, pin: digits, pvv: req.pvv })),
       );
+    });
+  }
+
+  async verifyPinBlockSecret(req: { pinBlock: Buffer; pik: WrappedKey; format: PinBlockFormat; pan: string; stored: string }): Promise<boolean> {
+    if (typeof req.stored !== 'string' || !/^scrypt\$/.test(req.stored)) throw new CryptoError('BAD_INPUT', 'stored secret hash is not a scrypt hash');
+    // The secret is hashed as ASCII digits ('1234'), the form hashPassword is given when an
+    // operator's password is set; the copy is wiped once hashed.
+    const digits = guard(() =>
+      this.#decryptPinWith(req, (d) => {
+        const ascii = Buffer.alloc(d.length);
+        for (let i = 0; i < d.length; i++) ascii[i] = 0x30 + (d[i] as number);
+        return ascii;
+      }),
+    );
+    try {
+      return await verifyPassword(digits, req.stored);
+    } catch (e) {
+      throw e instanceof RangeError ? new CryptoError('BAD_INPUT', 'stored secret hash is malformed') : mapError(e);
+    } finally {
+      wipe(digits);
+    }
+  }
+
+  async panFingerprint(pan: string): Promise<string> {
+    return guard(() => {
+      if (typeof pan !== 'string' || !/^[0-9]{12,19}$/.test(pan)) fail('BAD_INPUT', 'PAN must be 12 to 19 digits');
+      if (this.#fingerprintKey === null) {
+        this.#fingerprintKey = Buffer.from(hkdfSync('sha256', this.#currentLmk(), Buffer.alloc(0), 'qiandao pan fingerprint v1', 32));
+      }
+      return createHmac('sha256', this.#fingerprintKey).update(pan, 'ascii').digest('hex');
     });
   }
 
