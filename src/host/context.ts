@@ -4,6 +4,8 @@ import type { Hsm } from '../crypto/hsm/hsm.js';
 import type { CupHeader, Tpdu } from '../framing/index.js';
 import type { IsoMessage } from '../iso8583/index.js';
 import type { cupPos } from '../specs/cup-pos.js';
+import type { Issuer } from '../issuer/issuer.js';
+import type { RiskEngine } from '../risk/types.js';
 import type { Db, Terminal } from '../store/index.js';
 import type { RrnGenerator } from './rrn.js';
 
@@ -21,6 +23,12 @@ export interface HostContext {
   /** Field 32 (acquiring institution code) on sign-on responses, when set. */
   readonly acquirerId: string | undefined;
   readonly rrn: RrnGenerator;
+  /** Where financial requests are authorised; undefined: financial requests answer 91 (issuer unavailable). */
+  readonly issuer: Issuer | undefined;
+  /** Risk rules evaluated on every financial request; undefined: none. */
+  readonly risk: RiskEngine | undefined;
+  /** An operator's sign-on lapses after this long without a transaction. */
+  readonly operatorIdleSeconds: number;
 }
 
 /** One decoded request. */

@@ -5,7 +5,9 @@
 import type { Handler, HandlerResult, HostContext, HostRequest } from './context.js';
 import { handleEcho, handleSignOff } from './handlers/network.js';
 import { handleParameterDownload, handleStatusUpload } from './handlers/parameters.js';
+import { OPERATOR_ROUTES } from './handlers/operators/index.js';
 import { handleSignOn } from './handlers/sign-on.js';
+import { TRANSACTION_ROUTES } from './handlers/transactions/index.js';
 import { refuse } from './refusal.js';
 import { ResponseCode } from './response-codes.js';
 
@@ -32,6 +34,8 @@ export const DEFAULT_ROUTES: readonly Route[] = [
   { name: 'echo', mti: '0820', messageType: '00', networkCode: '301', handler: handleEcho },
   { name: 'parameter-download', mti: '0800', messageType: '00', networkCode: '360', handler: handleParameterDownload },
   { name: 'status-upload', mti: '0820', messageType: '00', networkCode: '362', handler: handleStatusUpload },
+  ...OPERATOR_ROUTES,
+  ...TRANSACTION_ROUTES,
 ];
 
 /** What a request is routed on, read from the message (malformed fields count as absent). */

@@ -16,6 +16,8 @@ import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Hsm } from '../crypto/hsm/hsm.js';
 import { CUP_POS_FRAME, defineFrameProfile } from '../framing/index.js';
+import type { Issuer } from '../issuer/issuer.js';
+import type { RiskEngine } from '../risk/types.js';
 import type { Db } from '../store/index.js';
 import { Connection, errInfo } from './connection.js';
 import type { HostContext } from './context.js';
@@ -49,6 +51,12 @@ export interface HostOptions {
    * logged and closes only that connection.
    */
   tls?: TlsOptions;
+  /** The card issuer (simulator or upstream link) for financial requests. Default: none (answer 91). */
+  issuer?: Issuer;
+  /** Risk rules for financial requests. Default: none. */
+  risk?: RiskEngine;
+  /** An operator's sign-on lapses after this long without activity. Default 1800 (30 minutes). */
+  operatorIdleSeconds?: number;
   /** Replace the routing table (tests, extensions). Default DEFAULT_ROUTES. */
   routes?: readonly Route[];
 }
@@ -90,6 +98,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     graceSeconds: positive('graceSeconds', options.graceSeconds ?? 300, true),
     acquirerId: options.acquirerId,
     rrn: createRrnGenerator(),
+    issuer: options.issuer,
+    risk: options.risk,
+    operatorIdleSeconds: positive('operatorIdleSeconds', options.operatorIdleSeconds ?? 1800, false),
   };
   const profile = defineFrameProfile({ ...CUP_POS_FRAME, maxFrameLength: options.maxFrameLength ?? CUP_POS_FRAME.maxFrameLength });
   const idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs ?? 300_000, true);

@@ -1,0 +1,4 @@
+import type { Route } from '../../router.js';
+
+/** Financial transactions, settlement and batch upload. */
+export const TRANSACTION_ROUTES: readonly Route[] = [];
