@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { attachFrameDecoder, encodeFrame, swapTpdu, type CupHeader, type FrameProfile, type Tpdu } from '../framing/index.js';
-import { pack } from '../iso8583/index.js';
+import { createMessage, pack } from '../iso8583/index.js';
 import { cupPos } from '../specs/cup-pos.js';
 import { appendEvent, type Terminal } from '../store/index.js';
 import type { CupPosMessage, HandlerResult, HostContext } from './context.js';
@@ -14,7 +14,7 @@ import { decodeRequest } from './decode-request.js';
 import type { Presence } from './presence.js';
 import { processingRequirementFor } from './processing-requirement.js';
 import { ResponseCode } from './response-codes.js';
-import { safeText, startResponse } from './response.js';
+import { ECHOED_FIELDS, safeText, startResponse } from './response.js';
 import { route, type Route } from './router.js';
 
 export interface ConnectionOptions {
@@ -92,18 +92,18 @@ export class Connection {
         this.write(decoded.tpdu, decoded.header, decoded.response, 0);
         return;
       case 'request': {
-        const p = this.handle(decoded.tpdu, decoded.header, decoded.message).finally(() => this.inflight.delete(p));
+        const p = this.handle(decoded.tpdu, decoded.header, decoded.message, decoded.body).finally(() => this.inflight.delete(p));
         this.inflight.add(p);
       }
     }
   }
 
-  private async handle(tpdu: Tpdu, header: CupHeader, message: CupPosMessage): Promise<void> {
+  private async handle(tpdu: Tpdu, header: CupHeader, message: CupPosMessage, body: Buffer): Promise<void> {
     const { ctx } = this.opts;
     const started = Date.now();
     let result: HandlerResult;
     try {
-      result = await route(ctx, { tpdu, header, message, remoteAddress: this.remoteAddress, logger: this.logger }, this.opts.routes);
+      result = await route(ctx, { tpdu, header, message, body, remoteAddress: this.remoteAddress, logger: this.logger }, this.opts.routes);
     } catch (e) {
       this.logger.error({ err: errInfo(e), mti: message.mti }, 'handler failed: answering 96');
       result = { response: startResponse(message, ResponseCode.SystemMalfunction) };
@@ -132,16 +132,31 @@ export class Connection {
   }
 
   private write(tpdu: Tpdu, header: CupHeader, response: CupPosMessage, requirement: number): void {
+    const encode = (m: CupPosMessage, pr: number): Buffer =>
+      encodeFrame(this.opts.profile, {
+        tpdu: swapTpdu(tpdu),
+        header: { ...header, processingRequirement: pr as CupHeader['processingRequirement'] },
+        body: pack(cupPos, m),
+      });
     let frame: Buffer;
     try {
-      frame = encodeFrame(this.opts.profile, {
-        tpdu: swapTpdu(tpdu),
-        header: { ...header, processingRequirement: requirement as CupHeader['processingRequirement'] },
-        body: pack(cupPos, response),
-      });
+      frame = encode(response, requirement);
     } catch (e) {
-      this.logger.error({ err: errInfo(e), mti: response.mti }, 'could not encode the response');
-      return;
+      // A handler built a response that cannot be encoded (a bug): answer 96 with the echoed
+      // fields rather than leave the terminal waiting.
+      this.logger.error({ err: errInfo(e), mti: response.mti }, 'could not encode the response: answering 96');
+      try {
+        const fallback = createMessage(cupPos, response.mti);
+        for (const n of ECHOED_FIELDS) {
+          const v = response.get(n);
+          if (v !== undefined) fallback.set(n, v as never);
+        }
+        fallback.set(39, ResponseCode.SystemMalfunction);
+        frame = encode(fallback, 0);
+      } catch (e2) {
+        this.logger.error({ err: errInfo(e2), mti: response.mti }, 'could not encode the fallback response');
+        return;
+      }
     }
     if (this.socket.destroyed || !this.socket.writable) {
       this.logger.warn({ mti: response.mti }, 'connection gone: response dropped');

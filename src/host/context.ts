@@ -36,6 +36,8 @@ export interface HostRequest {
   readonly tpdu: Tpdu;
   readonly header: CupHeader;
   readonly message: CupPosMessage;
+  /** The message as received (MTI, bitmap, fields): what a MAC in field 64 covers. */
+  readonly body: Buffer;
   /** Peer address, `ip:port`. */
   readonly remoteAddress: string;
   /** Logger bound to this connection. */

@@ -18,7 +18,7 @@ import { ResponseCode } from './response-codes.js';
 import { responseMti } from './response.js';
 
 export type DecodedFrame =
-  | { kind: 'request'; tpdu: Tpdu; header: CupHeader; message: CupPosMessage }
+  | { kind: 'request'; tpdu: Tpdu; header: CupHeader; message: CupPosMessage; body: Buffer }
   | { kind: 'heartbeat' }
   | { kind: 'drop'; reason: string }
   | { kind: 'format-error'; reason: string; tpdu: Tpdu; header: CupHeader; response: CupPosMessage };
@@ -100,5 +100,5 @@ export function decodeRequest(profile: FrameProfile, payload: Buffer): DecodedFr
     if (response === null) return { kind: 'drop', reason: headerProblem };
     return { kind: 'format-error', reason: headerProblem, tpdu, header, response };
   }
-  return { kind: 'request', tpdu, header, message };
+  return { kind: 'request', tpdu, header, message, body };
 }

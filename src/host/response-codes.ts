@@ -1,12 +1,41 @@
-/** Field 39 values the host sends (UnionPay POS meanings). */
+/** Field 39 values the host sends (UnionPay POS meanings; ../../shared facts, docs/protocol.md). */
 export const ResponseCode = {
   Approved: '00',
+  ReferToIssuer: '01',
   InvalidMerchant: '03',
+  PickUp: '04',
+  DoNotHonour: '05',
+  /** Reversal reason: other. */
+  Other: '06',
+  InvalidTransaction: '12',
+  InvalidAmount: '13',
+  InvalidCardNumber: '14',
+  NoSuchIssuer: '15',
+  OperationError: '22',
+  OriginalNotFound: '25',
   FormatError: '30',
+  SuspectedFraud: '34',
   FunctionNotSupported: '40',
+  LostCard: '41',
+  StolenCard: '43',
+  InsufficientFunds: '51',
+  ExpiredCard: '54',
+  WrongPin: '55',
+  NotPermittedToCardholder: '57',
   NotPermittedOnTerminal: '58',
+  AmountLimitExceeded: '61',
+  Timeout: '68',
+  PinTriesExceeded: '75',
+  CutOverInProgress: '90',
+  IssuerUnavailable: '91',
+  Duplicate: '94',
   SystemMalfunction: '96',
   TerminalNotRegistered: '97',
+  /** Issuer did not answer; also the reversal reason "no reply". */
+  IssuerTimeout: '98',
+  PinFormatError: '99',
+  /** MAC error: the terminal must sign on again. */
+  MacError: 'A0',
   SecurityProcessingFailed: 'A7',
 } as const;
 export type ResponseCode = (typeof ResponseCode)[keyof typeof ResponseCode];

@@ -65,6 +65,15 @@ export interface TerminalResponse {
   readonly message: CupMessage;
   readonly tpdu: Tpdu;
   readonly header: CupHeader;
+  /** The response message as received (MTI, bitmap, fields): what its MAC covers. */
+  readonly body: Buffer;
+}
+
+export interface RequestOptions {
+  /** Add field 64, the UnionPay POS MAC under the current MAC key. */
+  mac?: boolean;
+  /** Use this STAN (6 digits) instead of the next one, e.g. to retransmit a request unchanged. */
+  stan?: string;
 }
 
 export interface SignOnResult {

@@ -33,6 +33,7 @@ import {
 import { createMessage, pack, unpack } from '../iso8583/index.js';
 import { cupPos } from '../specs/cup-pos.js';
 import { wipe } from '../crypto/cipher.js';
+import { unionPayMac, verifyUnionPayMac } from '../crypto/mac.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
 import { TerminalError, declined, isTerminalError } from './errors.js';
 import { SIGN_ON_AGAIN_CODES } from './response-codes.js';
@@ -47,6 +48,7 @@ import {
   type SignOnResult,
   type TerminalClientOptions,
   type TerminalEvents,
+  type RequestOptions,
   type TerminalResponse,
 } from './client-types.js';
 
@@ -97,6 +99,7 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
   private signOnInFlight: Promise<SignOnResult> | null = null;
 
   private keys: WorkingKeys | null = null;
+  private lastStanSent: string | null = null;
   private batch: string;
   private clockOffset: number | null = null;
   private lastSignOn: Date | null = null;
@@ -335,18 +338,29 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
 
   /**
    * Send a request and wait for the response with the same STAN. Field 11 is assigned here
-   * (any value given is replaced). Rejects with NOT_CONNECTED, TIMEOUT, DISCONNECTED, CLOSED or
-   * BAD_RESPONSE (response MTI does not answer the request); an encoding error is thrown as is.
+   * (any value given is replaced). With `mac: true` field 64 is added: the UnionPay POS MAC of the
+   * message under the current MAC key (MTI to the last field before 64). Rejects with
+   * NOT_CONNECTED, TIMEOUT, DISCONNECTED, CLOSED, BAD_RESPONSE (response MTI does not answer the
+   * request) or NOT_SIGNED_ON (a MAC is asked for without working keys); an encoding error is
+   * thrown as is. The STAN used is `lastStan` as soon as this returns.
    */
-  request(mti: string, fields: CupFieldValues): Promise<TerminalResponse> {
+  request(mti: string, fields: CupFieldValues, opts: RequestOptions = {}): Promise<TerminalResponse> {
     if (this.closed) return Promise.reject(new TerminalError('CLOSED', 'client is closed'));
     const socket = this.socket;
     if (socket === null) return Promise.reject(new TerminalError('NOT_CONNECTED', 'not connected to the host'));
-    const stan = this.stans.next((s) => this.pending.has(s));
-    const msg = createMessage(cupPos, mti, { ...fields, 11: stan });
+    if (opts.mac === true && this.keys === null) return Promise.reject(new TerminalError('NOT_SIGNED_ON', 'a MAC needs working keys: sign on first'));
+    const stan = opts.stan ?? this.stans.next((s) => this.pending.has(s));
+    if (this.pending.has(stan)) return Promise.reject(new TerminalError('BAD_REQUEST', `STAN ${stan} is already in flight`));
+    this.lastStanSent = stan;
+    const msg = createMessage(cupPos, mti, opts.mac === true ? { ...fields, 11: stan, 64: Buffer.alloc(8) } : { ...fields, 11: stan });
     let frame: Buffer;
     try {
-      frame = encodeFrame(CUP_POS_FRAME, { tpdu: this.tpdu, header: this.header, body: pack(cupPos, msg) });
+      const body = pack(cupPos, msg);
+      if (opts.mac === true && this.keys !== null) {
+        const mac = unionPayMac(this.keys.mak, body.subarray(0, body.length - 8));
+        mac.copy(body, body.length - 8);
+      }
+      frame = encodeFrame(CUP_POS_FRAME, { tpdu: this.tpdu, header: this.header, body });
     } catch (e) {
       return Promise.reject(e);
     }
@@ -371,7 +385,7 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
       const parsed = parseFramePayload(CUP_POS_FRAME, payload);
       const message = unpack(cupPos, parsed.body);
       stan = message.get(11);
-      response = { message, tpdu: parsed.tpdu!, header: parsed.header! };
+      response = { message, tpdu: parsed.tpdu!, header: parsed.header!, body: parsed.body };
     } catch (e) {
       this.emit('protocolError', e as Error);
       return;
@@ -507,6 +521,27 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
   }
 
   /** Wipe and forget the working keys (the terminal is then not signed on). */
+  /** The STAN of the last request sent (for reversals and voids), or null before the first. */
+  get lastStan(): string | null {
+    return this.lastStanSent;
+  }
+
+  /**
+   * Check field 64 of a response against the current MAC key: true when present and right. False
+   * when it is missing, wrong, or the client holds no keys.
+   */
+  verifyResponseMac(response: TerminalResponse): boolean {
+    if (this.keys === null) return false;
+    let mac: Buffer | undefined;
+    try {
+      mac = response.message.get(64);
+    } catch {
+      return false;
+    }
+    if (mac === undefined || mac.length !== 8 || response.body.length <= 8) return false;
+    return verifyUnionPayMac(this.keys.mak, response.body.subarray(0, response.body.length - 8), mac);
+  }
+
   discardKeys(): void {
     wipeWorkingKeys(this.keys);
     this.keys = null;

@@ -22,6 +22,12 @@ export type TerminalErrorReason =
   | 'BAD_RESPONSE'
   /** An option or argument is invalid. */
   | 'BAD_ARGUMENT'
+  /** The request cannot be sent as asked (e.g. its STAN is already in flight). */
+  | 'BAD_REQUEST'
+  /** The operation needs working keys and the terminal has not signed on. */
+  | 'NOT_SIGNED_ON'
+  /** A response's MAC (field 64) is missing or wrong. */
+  | 'MAC_MISMATCH'
   /** Connecting to the host failed. */
   | 'CONNECT_FAILED';
 

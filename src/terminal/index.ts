@@ -5,6 +5,7 @@ export {
   type TerminalClientOptions,
   type TerminalEvents,
   type TerminalResponse,
+  type RequestOptions,
   type TerminalHeader,
   type SignOnResult,
   type EchoResult,
