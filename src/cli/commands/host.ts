@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino, type Logger } from 'pino';
 import { SoftHsm } from '../../crypto/hsm/soft-hsm.js';
+import { startSealer } from '../../audit/index.js';
 import { startHost, type RunningHost } from '../../host/index.js';
 import { openStore, type Db } from '../../store/index.js';
 import type { Command } from '../command.js';
@@ -85,6 +86,8 @@ export async function startHostService(config: HostServiceConfig, logger: Logger
       ...(config.tls !== undefined ? { tls: config.tls } : {}),
     });
     const openDb = db;
+    // Link new events into the audit hash chain every second (src/audit).
+    const sealer = startSealer({ db: openDb, logger, intervalMs: 1000 });
     let stopping: Promise<void> | null = null;
     return {
       host,
@@ -95,6 +98,7 @@ export async function startHostService(config: HostServiceConfig, logger: Logger
         stopping ??= (async () => {
           try {
             await host.close();
+            await sealer.stop();
           } finally {
             await openDb.close().catch((e: unknown) => logger.error({ err: String(e) }, 'closing the store failed'));
             await hsm.close();
