@@ -179,6 +179,10 @@ for (const backend of backends) {
         await hsm.close();
         const ev = await listEvents(db, { merchantNo: M, terminalNo: T, type: 'admin.terminal.tmk' });
         expect(ev[0]?.detail).toEqual({ kcv: expectedKcv, components: 3, exported: false });
+        // The audit trail names who did it (the OS user at the CLI) and what it touched.
+        expect(ev[0]).toMatchObject({ actor: expect.stringMatching(/^cli:.+/), origin: 'cli', resource: `terminal:${M}/${T}` });
+        const added = await listEvents(db, { type: 'admin.terminal.added', resource: `terminal:${M}/${T}` });
+        expect(added).toHaveLength(1);
         expect(JSON.stringify(ev)).not.toContain(comps[0]![2]!);
       } finally {
         await db.close();

@@ -1,4 +1,5 @@
 /** Shared helpers for the administration commands: argument formats and store-error wording. */
+import { userInfo } from 'node:os';
 import { isStoreError, type TerminalRef } from '../../../store/index.js';
 import { CliError } from '../../errors.js';
 
@@ -72,4 +73,15 @@ export function printTable(header: readonly string[], rows: readonly (readonly s
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   process.stdout.write(line(header) + '\n');
   for (const r of rows) process.stdout.write(line(r) + '\n');
+}
+
+/** Who acts in the audit trail when an administrator uses the CLI: `cli:<OS user>`, origin `cli`. */
+export function cliActor(): { actor: string; origin: string } {
+  let user = 'unknown';
+  try {
+    user = userInfo().username || 'unknown';
+  } catch {
+    // no passwd entry (containers): keep 'unknown'
+  }
+  return { actor: `cli:${user}`.slice(0, 200), origin: 'cli' };
 }

@@ -21,7 +21,7 @@ import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
 import { printJson } from '../../io.js';
 import { STORE_OPTIONS, STORE_USAGE, withStore } from '../../store-options.js';
-import { mcc, merchantNo, merchantNotFound, oneOf, printFields, printTable, required, when } from './common.js';
+import { cliActor, mcc, merchantNo, merchantNotFound, oneOf, printFields, printTable, required, when } from './common.js';
 
 const STATUSES: readonly MerchantStatus[] = ['active', 'suspended', 'closed'];
 
@@ -54,7 +54,9 @@ export const merchantAddCommand: Command = {
     }
     const m = await withStore(values, async (db) => {
       try {
-        return await addMerchant(db, { merchantNo: no, name, mcc: code, timeZone: tz });
+        const added = await addMerchant(db, { merchantNo: no, name, mcc: code, timeZone: tz });
+        await appendEvent(db, { type: 'admin.merchant.added', ok: true, merchantNo: no, resource: `merchant:${no}`, ...cliActor(), detail: { mcc: code, timeZone: tz } });
+        return added;
       } catch (e) {
         if (isStoreError(e, 'DUPLICATE')) throw new CliError(`merchant ${no} already exists`);
         throw e;
@@ -144,7 +146,7 @@ export const merchantDisableCommand: Command = {
     const m = await withStore(values, async (db) => {
       try {
         const updated = await setMerchantStatus(db, no, status);
-        await appendEvent(db, { type: `admin.merchant.${status}`, ok: true, merchantNo: no });
+        await appendEvent(db, { type: `admin.merchant.${status}`, ok: true, merchantNo: no, resource: `merchant:${no}`, ...cliActor() });
         return updated;
       } catch (e) {
         if (isStoreError(e, 'NOT_FOUND')) throw merchantNotFound(no);

@@ -25,7 +25,7 @@ import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
 import { printJson } from '../../io.js';
 import { STORE_OPTIONS, STORE_USAGE, withStore } from '../../store-options.js';
-import { merchantNo, merchantNotFound, oneOf, orTerminalNotFound, printFields, printTable, terminalNo, terminalNotFound, when } from './common.js';
+import { cliActor, merchantNo, merchantNotFound, oneOf, orTerminalNotFound, printFields, printTable, terminalNo, terminalNotFound, when } from './common.js';
 
 /** A terminal as the CLI shows it: everything but the LMK-wrapped TMK block. */
 export function terminalView(t: Terminal): Omit<Terminal, 'tmkBlock'> {
@@ -61,7 +61,9 @@ export const terminalAddCommand: Command = {
     const t = await withStore(values, async (db) => {
       if (!(await getMerchant(db, ref.merchantNo))) throw merchantNotFound(ref.merchantNo);
       try {
-        return await addTerminal(db, { ...ref, model: values.model ?? null, serial: values.serial ?? null });
+        const added = await addTerminal(db, { ...ref, model: values.model ?? null, serial: values.serial ?? null });
+        await appendEvent(db, { type: 'admin.terminal.added', ok: true, ...ref, resource: `terminal:${ref.merchantNo}/${ref.terminalNo}`, ...cliActor() });
+        return added;
       } catch (e) {
         if (isStoreError(e, 'DUPLICATE')) throw new CliError(`terminal ${ref.terminalNo} of merchant ${ref.merchantNo} already exists`);
         throw e;
@@ -172,7 +174,7 @@ export const terminalDisableCommand: Command = {
     await withStore(values, async (db) => {
       await findTerminal(db, ref);
       await orTerminalNotFound(ref, setTerminalStatus(db, ref, 'disabled'));
-      await appendEvent(db, { type: 'admin.terminal.disabled', ok: true, ...ref });
+      await appendEvent(db, { type: 'admin.terminal.disabled', ok: true, ...ref, resource: `terminal:${ref.merchantNo}/${ref.terminalNo}`, ...cliActor() });
     });
     process.stdout.write(`terminal ${ref.terminalNo} of merchant ${ref.merchantNo} disabled\n`);
   },
@@ -189,7 +191,7 @@ export const terminalRekeyCommand: Command = {
     await withStore(values, async (db) => {
       await findTerminal(db, ref);
       await orTerminalNotFound(ref, requestRekey(db, ref));
-      await appendEvent(db, { type: 'admin.terminal.rekey_requested', ok: true, ...ref });
+      await appendEvent(db, { type: 'admin.terminal.rekey_requested', ok: true, ...ref, resource: `terminal:${ref.merchantNo}/${ref.terminalNo}`, ...cliActor() });
     });
     process.stdout.write(`terminal ${ref.terminalNo} of merchant ${ref.merchantNo}: rekey requested (new working keys at its next sign-on)\n`);
   },

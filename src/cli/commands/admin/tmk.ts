@@ -16,7 +16,7 @@ import { appendEvent, setTerminalTmk } from '../../../store/index.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
 import { HSM_OPTIONS, HSM_USAGE, STORE_USAGE, withStoreAndHsm } from '../../store-options.js';
-import { merchantNo, orTerminalNotFound, printFields, terminalNo } from './common.js';
+import { cliActor, merchantNo, orTerminalNotFound, printFields, terminalNo } from './common.js';
 import { findTerminal } from './terminal.js';
 
 const USAGE =
@@ -68,6 +68,8 @@ export const terminalTmkCommand: Command = {
           type: 'admin.terminal.tmk',
           ok: true,
           ...ref,
+          resource: `terminal:${ref.merchantNo}/${ref.terminalNo}`,
+          ...cliActor(),
           detail: { kcv: tmk.kcv, components: n, exported: exportFile !== undefined },
         });
         const printed =
