@@ -39,6 +39,7 @@ import { TerminalError, declined, isTerminalError } from './errors.js';
 import { SIGN_ON_AGAIN_CODES } from './response-codes.js';
 import { parseHostTime } from './host-time.js';
 import { StanCounter } from './stan.js';
+import { downloadParameters, type DownloadedParameters } from './parameters.js';
 import { decryptWorkingKeys, isKeyScheme, wipeWorkingKeys, workingKeyKcvs, type KeyScheme, type WorkingKeyKcvs, type WorkingKeys } from './working-keys.js';
 import {
   DEFAULT_HEADER,
@@ -520,7 +521,20 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
     return { responseCode: code, roundTripMs: Date.now() - t0 };
   }
 
-  /** Wipe and forget the working keys (the terminal is then not signed on). */
+  /**
+   * Download the terminal's parameters (0800, 60.3 = 360), page by page, starting again when the
+   * host's parameter version changes between pages. Resolves with the version and name → value.
+   */
+  async downloadParameters(): Promise<DownloadedParameters> {
+    return downloadParameters({
+      request: (f62) =>
+        this.request('0800', { 41: this.terminalNo, 42: this.merchantNo, 60: { 1: '00', 2: this.batch, 3: '360' }, ...(f62 ? { 62: f62 } : {}) }).then((r) => {
+          this.checkIdentity(r.message);
+          return r.message;
+        }),
+    });
+  }
+
   /** The STAN of the last request sent (for reversals and voids), or null before the first. */
   get lastStan(): string | null {
     return this.lastStanSent;
@@ -542,6 +556,7 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
     return verifyUnionPayMac(this.keys.mak, response.body.subarray(0, response.body.length - 8), mac);
   }
 
+  /** Wipe and forget the working keys (the terminal is then not signed on). */
   discardKeys(): void {
     wipeWorkingKeys(this.keys);
     this.keys = null;
