@@ -4,6 +4,7 @@ import { merchantCommands } from './merchant.js';
 import {
   terminalAddCommand,
   terminalDisableCommand,
+  terminalEnableCommand,
   terminalListCommand,
   terminalRekeyCommand,
   terminalShowCommand,
@@ -16,6 +17,7 @@ export const adminCommands: Command[] = [
   terminalListCommand,
   terminalShowCommand,
   terminalDisableCommand,
+  terminalEnableCommand,
   terminalRekeyCommand,
   terminalTmkCommand,
 ];

@@ -14,6 +14,7 @@ import {
   listMerchants,
   listTerminals,
   setMerchantStatus,
+  updateMerchant,
   type Merchant,
   type MerchantStatus,
 } from '../../../store/index.js';
@@ -157,4 +158,75 @@ export const merchantDisableCommand: Command = {
   },
 };
 
-export const merchantCommands: Command[] = [merchantAddCommand, merchantListCommand, merchantShowCommand, merchantDisableCommand];
+const ENABLE_USAGE = `qiandao merchant enable --merchant 898110070110001 ${STORE_USAGE}`;
+export const merchantEnableCommand: Command = {
+  path: ['merchant', 'enable'],
+  summary: 'Make a suspended merchant active again (a closed merchant stays closed)',
+  usage: ENABLE_USAGE,
+  async run(argv) {
+    const { values } = parseArgs({ args: argv, options: { ...STORE_OPTIONS, merchant: { type: 'string' } } });
+    const no = merchantNo(values.merchant, ENABLE_USAGE);
+    const m = await withStore(values, async (db) => {
+      const current = await getMerchant(db, no);
+      if (current === null) throw merchantNotFound(no);
+      if (current.status === 'closed') throw new CliError(`merchant ${no} is closed for good and cannot be enabled; add a new merchant instead`);
+      if (current.status === 'active') return current;
+      const updated = await setMerchantStatus(db, no, 'active');
+      await appendEvent(db, { type: 'admin.merchant.active', ok: true, merchantNo: no, resource: `merchant:${no}`, ...cliActor() });
+      return updated;
+    });
+    process.stdout.write(`merchant ${m.merchantNo} ${m.status}\n`);
+  },
+};
+
+const UPDATE_USAGE = `qiandao merchant update --merchant 898110070110001 [--name NAME] [--mcc 5411] [--tz Asia/Shanghai] [--json] ${STORE_USAGE}`;
+export const merchantUpdateCommand: Command = {
+  path: ['merchant', 'update'],
+  summary: "Change a merchant's name, MCC or time zone",
+  usage: UPDATE_USAGE,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: { ...STORE_OPTIONS, merchant: { type: 'string' }, name: { type: 'string' }, mcc: { type: 'string' }, tz: { type: 'string' }, json: { type: 'boolean', default: false } },
+    });
+    const no = merchantNo(values.merchant, UPDATE_USAGE);
+    if (values.name === undefined && values.mcc === undefined && values.tz === undefined) {
+      throw new CliError(`nothing to change: give --name, --mcc or --tz\nUsage: ${UPDATE_USAGE}`);
+    }
+    if (values.name !== undefined && (values.name.length < 1 || values.name.length > 200)) throw new CliError('--name must be 1 to 200 characters');
+    const code = values.mcc === undefined ? undefined : mcc(values.mcc, UPDATE_USAGE);
+    if (values.tz !== undefined) {
+      try {
+        new Intl.DateTimeFormat('en-US', { timeZone: values.tz });
+      } catch {
+        throw new CliError(`--tz must be an IANA time-zone name (e.g. Asia/Shanghai), got '${values.tz}'`);
+      }
+    }
+    const patch = {
+      ...(values.name !== undefined ? { name: values.name } : {}),
+      ...(code !== undefined ? { mcc: code } : {}),
+      ...(values.tz !== undefined ? { timeZone: values.tz } : {}),
+    };
+    const m = await withStore(values, async (db) => {
+      try {
+        const updated = await updateMerchant(db, no, patch);
+        await appendEvent(db, { type: 'admin.merchant.updated', ok: true, merchantNo: no, resource: `merchant:${no}`, ...cliActor(), detail: { changed: Object.keys(patch) } });
+        return updated;
+      } catch (e) {
+        if (isStoreError(e, 'NOT_FOUND')) throw merchantNotFound(no);
+        throw e;
+      }
+    });
+    if (values.json) printJson(m);
+    else printMerchant(m);
+  },
+};
+
+export const merchantCommands: Command[] = [
+  merchantAddCommand,
+  merchantListCommand,
+  merchantShowCommand,
+  merchantUpdateCommand,
+  merchantDisableCommand,
+  merchantEnableCommand,
+];

@@ -180,6 +180,23 @@ export const terminalDisableCommand: Command = {
   },
 };
 
+const ENABLE_USAGE = `qiandao terminal enable --merchant 898110070110001 --terminal 12345678 ${STORE_USAGE}`;
+export const terminalEnableCommand: Command = {
+  path: ['terminal', 'enable'],
+  summary: 'Enable a disabled terminal again',
+  usage: ENABLE_USAGE,
+  async run(argv) {
+    const { values } = parseArgs({ args: argv, options: { ...STORE_OPTIONS, ...REF_OPTIONS } });
+    const ref = refFrom(values, ENABLE_USAGE);
+    await withStore(values, async (db) => {
+      await findTerminal(db, ref);
+      await orTerminalNotFound(ref, setTerminalStatus(db, ref, 'active'));
+      await appendEvent(db, { type: 'admin.terminal.enabled', ok: true, ...ref, resource: `terminal:${ref.merchantNo}/${ref.terminalNo}`, ...cliActor() });
+    });
+    process.stdout.write(`terminal ${ref.terminalNo} of merchant ${ref.merchantNo} enabled\n`);
+  },
+};
+
 const REKEY_USAGE = `qiandao terminal rekey --merchant 898110070110001 --terminal 12345678 ${STORE_USAGE}`;
 export const terminalRekeyCommand: Command = {
   path: ['terminal', 'rekey'],
