@@ -4,7 +4,9 @@
  * `{ type: 'ready', port }` over IPC and runs until it receives `'stop'` or the IPC channel
  * closes (parent gone), then closes host, store and HSM and exits.
  *
- * Configuration arrives as JSON in argv[2]: { lmkHex, url?, schema?, dataDir?, migrationsDir }.
+ * Configuration arrives as JSON in argv[2]: { lmkHex, url?, schema?, dataDir?, migrationsDir, poolSize? }.
+ * On `'cpu'` it answers `{ type: 'cpu', userUs, systemUs }` (process.cpuUsage()), which the parent
+ * reads before and after the measured storm to report host CPU time per sign-on.
  */
 import { pino } from 'pino';
 import { SoftHsm } from '../src/crypto/hsm/soft-hsm.js';
@@ -18,9 +20,14 @@ export interface SignOnHostConfig {
   schema?: string;
   dataDir?: string;
   migrationsDir: string;
+  /** PostgreSQL pool size; the store's default when undefined. */
+  poolSize?: number;
 }
 
-export type SignOnHostMessage = { type: 'ready'; port: number } | { type: 'error'; message: string };
+export type SignOnHostMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'error'; message: string }
+  | { type: 'cpu'; userUs: number; systemUs: number };
 
 function send(msg: SignOnHostMessage): void {
   process.send?.(msg);
@@ -32,7 +39,12 @@ async function main(): Promise<void> {
   const hsm = await SoftHsm.open({ lmkHex: config.lmkHex, env: {}, logger: { warn: () => undefined } });
   const db = await openStore(
     config.url !== undefined
-      ? { url: config.url, migrationsDir: config.migrationsDir, ...(config.schema !== undefined ? { schema: config.schema } : {}) }
+      ? {
+          url: config.url,
+          migrationsDir: config.migrationsDir,
+          ...(config.schema !== undefined ? { schema: config.schema } : {}),
+          ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
+        }
       : { migrationsDir: config.migrationsDir, ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}) },
   ).catch(async (e: unknown) => {
     await hsm.close().catch(() => undefined);
@@ -59,6 +71,10 @@ async function main(): Promise<void> {
   };
   process.on('message', (m) => {
     if (m === 'stop') void stop();
+    if (m === 'cpu') {
+      const u = process.cpuUsage();
+      send({ type: 'cpu', userUs: u.user, systemUs: u.system });
+    }
   });
   process.on('disconnect', () => void stop());
   process.on('SIGTERM', () => void stop());

@@ -8,6 +8,11 @@
  *
  * Flags: --terminals N (3000)  --concurrency C (300)  --warmup W (200)
  *        --store pglite|postgres|all (all)  --host-cpu-prof DIR (run the host child with --cpu-prof)
+ *        --pool N (PostgreSQL pool size of the host; the store's default when absent)
+ *
+ * Besides rate and latency it reports the host child's CPU time per measured sign-on (user +
+ * system, from process.cpuUsage() in the child before and after the storm): unlike the rate, it
+ * hardly depends on what else the machine is running.
  *
  * Target (the issue): >= 3,000 sign-ons/s with p99 < 50 ms on PostgreSQL, no failures.
  * Traffic stays on 127.0.0.1; the child is stopped on every exit path.
@@ -45,6 +50,7 @@ interface Options {
   warmup: number;
   stores: Array<'pglite' | 'postgres'>;
   cpuProfDir: string | undefined;
+  poolSize: number | undefined;
 }
 
 function positiveInt(v: string | undefined, name: string, allowZero = false): number {
@@ -61,6 +67,7 @@ function parseOptions(): Options {
       warmup: { type: 'string', default: '200' },
       store: { type: 'string', default: 'all' },
       'host-cpu-prof': { type: 'string' },
+      pool: { type: 'string' },
     },
   });
   const store = values.store ?? 'all';
@@ -71,6 +78,7 @@ function parseOptions(): Options {
     warmup: positiveInt(values.warmup, '--warmup', true),
     stores: store === 'all' ? ['pglite', 'postgres'] : [store],
     cpuProfDir: values['host-cpu-prof'],
+    poolSize: values.pool === undefined ? undefined : positiveInt(values.pool, '--pool'),
   };
 }
 
@@ -90,6 +98,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 
 interface HostChild {
   port: number;
+  /** The child's CPU time so far (user + system), ms. */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -106,6 +116,16 @@ function startHostChild(config: SignOnHostConfig, cpuProfDir: string | undefined
     await exited;
     clearTimeout(timer);
   };
+  const cpuWaiters: Array<(ms: number) => void> = [];
+  const cpuMs = (): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      if (!child.connected) {
+        reject(new Error('host child is gone'));
+        return;
+      }
+      cpuWaiters.push(resolve);
+      child.send('cpu');
+    });
   return new Promise<HostChild>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -113,7 +133,8 @@ function startHostChild(config: SignOnHostConfig, cpuProfDir: string | undefined
     }, 30_000);
     child.on('message', (m: SignOnHostMessage) => {
       clearTimeout(timer);
-      if (m.type === 'ready') resolve({ port: m.port, stop });
+      if (m.type === 'ready') resolve({ port: m.port, cpuMs, stop });
+      else if (m.type === 'cpu') cpuWaiters.shift()?.((m.userUs + m.systemUs) / 1000);
       else reject(new Error(`host child failed: ${m.message}`));
     });
     child.once('exit', (code, signal) => {
@@ -155,17 +176,31 @@ async function seed(db: Db, tmk: { block: string; kcv: string }, o: Options): Pr
 interface StoreResult {
   store: string;
   summary?: SignOnSimSummary;
+  /** Host CPU time per measured sign-on, ms. */
+  hostCpuMsPerSignOn?: number;
+  /** Simulator (this process) CPU time per measured sign-on, ms. */
+  simCpuMsPerSignOn?: number;
   skipped?: string;
   seedMs?: number;
 }
 
-async function storm(port: number, o: Options, tmkClear: Buffer): Promise<SignOnSimSummary> {
-  const base = { host: '127.0.0.1', port, merchantNo: MID, tmk: tmkClear, concurrency: o.concurrency, requestTimeoutMs: 30_000, connectTimeoutMs: 10_000 };
+async function storm(
+  host: HostChild,
+  o: Options,
+  tmkClear: Buffer,
+): Promise<{ summary: SignOnSimSummary; hostCpuMsPerSignOn: number; simCpuMsPerSignOn: number }> {
+  const base = { host: '127.0.0.1', port: host.port, merchantNo: MID, tmk: tmkClear, concurrency: o.concurrency, requestTimeoutMs: 30_000, connectTimeoutMs: 10_000 };
   if (o.warmup > 0) {
     const w = await runSignOnSim({ ...base, terminalPrefix: WARM_PREFIX, terminals: o.warmup, concurrency: Math.min(o.concurrency, o.warmup) });
     if (w.failed > 0) console.error(`  warm-up: ${w.failed}/${w.terminals} failed ${JSON.stringify(w.failures)}`);
   }
-  return runSignOnSim({ ...base, terminalPrefix: PREFIX, terminals: o.terminals });
+  const cpu0 = await host.cpuMs();
+  const sim0 = process.cpuUsage();
+  const summary = await runSignOnSim({ ...base, terminalPrefix: PREFIX, terminals: o.terminals });
+  const sim = process.cpuUsage(sim0);
+  const cpu1 = await host.cpuMs();
+  const n = Math.max(1, summary.succeeded);
+  return { summary, hostCpuMsPerSignOn: (cpu1 - cpu0) / n, simCpuMsPerSignOn: (sim.user + sim.system) / 1000 / n };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -191,7 +226,7 @@ async function runPglite(o: Options, tmk: { block: string; kcv: string }, tmkCle
     const seedMs = performance.now() - t0;
     const child = await startHostChild({ lmkHex: LMK, dataDir, migrationsDir: MIGRATIONS_DIR }, o.cpuProfDir, 'pglite');
     try {
-      return { store: 'PGlite', summary: await storm(child.port, o, tmkClear), seedMs };
+      return { store: 'PGlite', ...(await storm(child, o, tmkClear)), seedMs };
     } finally {
       await child.stop();
     }
@@ -215,9 +250,10 @@ async function runPostgres(o: Options, tmk: { block: string; kcv: string }, tmkC
     const t0 = performance.now();
     await seed(db, tmk, o);
     const seedMs = performance.now() - t0;
-    const child = await startHostChild({ lmkHex: LMK, url, schema, migrationsDir: MIGRATIONS_DIR }, o.cpuProfDir, 'postgres');
+    const config = { lmkHex: LMK, url, schema, migrationsDir: MIGRATIONS_DIR, ...(o.poolSize !== undefined ? { poolSize: o.poolSize } : {}) };
+    const child = await startHostChild(config, o.cpuProfDir, 'postgres');
     try {
-      return { store: 'PostgreSQL', summary: await storm(child.port, o, tmkClear), seedMs };
+      return { store: 'PostgreSQL', ...(await storm(child, o, tmkClear)), seedMs };
     } finally {
       await child.stop();
     }
@@ -238,7 +274,11 @@ async function main(): Promise<void> {
   const tmk = await tmkBlock();
   const tmkClear = combineComponents([C1, C2], { alg: 'tdes' });
   const started = new Date();
-  console.log(`sign-on storm: ${fmtInt(o.terminals)} terminals, concurrency ${o.concurrency}, warm-up ${o.warmup} sign-ons; host in a child process`);
+  console.log(
+    `sign-on storm: ${fmtInt(o.terminals)} terminals, concurrency ${o.concurrency}, warm-up ${o.warmup} sign-ons; host in a child process` +
+      (o.poolSize !== undefined ? `; PostgreSQL pool ${o.poolSize}` : ''),
+  );
+  console.log(`load average (1/5/15 min) at start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
   const results: StoreResult[] = [];
   for (const store of o.stores) {
@@ -250,7 +290,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const rows = [['store', 'terminals', 'concurrency', 'sign-ons/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'failures', 'elapsed s', 'seed s']];
+  const rows = [['store', 'terminals', 'concurrency', 'sign-ons/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'failures', 'elapsed s', 'host CPU ms', 'sim CPU ms', 'seed s']];
   for (const r of results) {
     const s = r.summary;
     if (s === undefined) continue;
@@ -259,7 +299,9 @@ async function main(): Promise<void> {
     rows.push([
       r.store, fmtInt(s.terminals), String(s.concurrency), fmtInt(s.signOnsPerSecond),
       l ? ms(l.p50) : '-', l ? ms(l.p95) : '-', l ? ms(l.p99) : '-', l ? ms(l.max) : '-',
-      failures, (s.elapsedMs / 1000).toFixed(2), ((r.seedMs ?? 0) / 1000).toFixed(1),
+      failures, (s.elapsedMs / 1000).toFixed(2), r.hostCpuMsPerSignOn === undefined ? '-' : r.hostCpuMsPerSignOn.toFixed(3),
+      r.simCpuMsPerSignOn === undefined ? '-' : r.simCpuMsPerSignOn.toFixed(3),
+      ((r.seedMs ?? 0) / 1000).toFixed(1),
     ]);
   }
   console.log('');
@@ -287,6 +329,7 @@ async function main(): Promise<void> {
       `${target}: ${pass ? 'PASS' : 'FAIL'} (${fmtInt(s.signOnsPerSecond)}/s ${rateOk ? 'ok' : 'below'}, p99 ${ms(p99)} ms ${p99Ok ? 'ok' : 'over'}, ${s.failed} failures)`,
     );
   }
+  console.log('host CPU ms / sim CPU ms: CPU time (user + system) of the host child / of this process per measured sign-on');
   if (o.cpuProfDir !== undefined) console.log(`host CPU profiles written to ${o.cpuProfDir}`);
 }
 

@@ -8,7 +8,8 @@
  * | merchant unknown, not active, or the terminal belongs to another merchant | 03 |
  * | terminal disabled | 58 |
  */
-import { getMerchant, getTerminal, type Merchant, type Terminal } from '../store/index.js';
+import type { Merchant, Terminal } from '../store/index.js';
+import { getTerminalAndMerchant } from '../store/terminals.js';
 import type { CupPosMessage, HostContext } from './context.js';
 import { ResponseCode } from './response-codes.js';
 import { safeText } from './response.js';
@@ -27,13 +28,12 @@ export async function authorize(ctx: HostContext, msg: CupPosMessage): Promise<A
   const merchantNo = safeText(msg, 42) ?? null;
   const refuse = (code: ResponseCode, reason: string): Authorization => ({ ok: false, code, reason, terminalNo, merchantNo });
   if (terminalNo === null || merchantNo === null) return refuse(ResponseCode.FormatError, 'field 41 or 42 missing');
-  const terminal = await getTerminal(ctx.db, { merchantNo, terminalNo });
+  // One round trip on the usual path: the merchant row joined with its terminal.
+  const { merchant, terminal } = await getTerminalAndMerchant(ctx.db, { merchantNo, terminalNo });
   if (terminal === null) {
     if (!(await terminalNumberKnown(ctx, terminalNo))) return refuse(ResponseCode.TerminalNotRegistered, 'terminal not registered');
-    const m = await getMerchant(ctx.db, merchantNo);
-    return refuse(ResponseCode.InvalidMerchant, m === null ? 'merchant not registered' : 'terminal belongs to another merchant');
+    return refuse(ResponseCode.InvalidMerchant, merchant === null ? 'merchant not registered' : 'terminal belongs to another merchant');
   }
-  const merchant = await getMerchant(ctx.db, merchantNo);
   if (merchant === null) return refuse(ResponseCode.InvalidMerchant, 'merchant not registered');
   if (merchant.status !== 'active') return refuse(ResponseCode.InvalidMerchant, `merchant ${merchant.status}`);
   if (terminal.status !== 'active') return refuse(ResponseCode.NotPermittedOnTerminal, `terminal ${terminal.status}`);

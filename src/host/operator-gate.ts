@@ -1,22 +1,105 @@
 /**
  * The operator gate, asked by every financial handler: is an operator signed on at this terminal,
- * and may they do this? (Implemented with the operator issue; see docs/protocol-operators.md.)
+ * and may they do this? See docs/protocol-operators.md.
+ *
+ * | situation | 39 |
+ * |---|---|
+ * | no operator signed on at the terminal, or the sign-on lapsed (idle past ctx.operatorIdleSeconds, operator since disabled or locked) | Q1 |
+ * | the operator lacks the permission (role, grant, revoke) and no supervisor approval for it is pending at this terminal | Q2 |
+ *
+ * A pending supervisor approval (0800 / 60.3 = 903) for the terminal and permission is used up by
+ * the request it lets through. An accepted request counts as activity for the idle limit.
+ * Refusals are not recorded here: the caller's refusal records them (with the reason given).
  */
-import type { Terminal } from '../store/index.js';
+import { OperatorResponseCode, type OperatorPermission } from '../operators/index.js';
+import { appendEvent, type Db, type Terminal } from '../store/index.js';
+import {
+  consumeApproval,
+  endTerminalSessions,
+  getOpenSession,
+  getOperator,
+  isLocked,
+  touchOperatorSession,
+  type SessionEndReason,
+} from '../store/operators.js';
 import type { HostContext, HostRequest } from './context.js';
+import type { ResponseCode } from './response-codes.js';
 
-/** Permissions as data: see src/operators/permissions.ts. */
-export type OperatorPermission = 'sale' | 'balance' | 'void' | 'refund' | 'settle' | 'manage-operators' | 'reprint' | 'preauth';
+export type { OperatorPermission };
 
 export type OperatorGate =
-  | { ok: true; operatorNo: string }
-  | { ok: false; responseCode: string; reason: string };
+  | {
+      ok: true;
+      operatorNo: string;
+      /** The supervisor whose single-use approval let this request through, else null. */
+      approvedBy: string | null;
+      /** The operator session the request ran in. */
+      sessionId: string;
+    }
+  | { ok: false; responseCode: ResponseCode; reason: string };
 
-export async function requireOperator(
-  _ctx: HostContext,
-  _req: HostRequest,
-  _terminal: Terminal,
-  _permission: OperatorPermission,
-): Promise<OperatorGate> {
-  return Promise.resolve({ ok: true, operatorNo: '01' });
+/** qiandao's operator codes (Q1, Q2...) as field-39 values. */
+export function operatorCode(code: OperatorResponseCode): ResponseCode {
+  return code as string as ResponseCode;
+}
+
+function refused(code: OperatorResponseCode, reason: string): OperatorGate {
+  return { ok: false, responseCode: operatorCode(code), reason };
+}
+
+export async function requireOperator(ctx: HostContext, req: HostRequest, terminal: Terminal, permission: OperatorPermission): Promise<OperatorGate> {
+  const now = new Date();
+  const ref = { merchantNo: terminal.merchantNo, terminalNo: terminal.terminalNo };
+  const session = await getOpenSession(ctx.db, ref);
+  if (session === null) return refused(OperatorResponseCode.NoOperator, 'no operator signed on');
+  if (now.getTime() - session.lastActivity.getTime() > ctx.operatorIdleSeconds * 1000) {
+    await endOperatorSessions(ctx.db, ref.merchantNo, ref.terminalNo, 'idle', req.remoteAddress);
+    return refused(OperatorResponseCode.NoOperator, `operator ${session.operatorNo} sign-on lapsed (idle)`);
+  }
+  const op = await getOperator(ctx.db, { merchantNo: ref.merchantNo, operatorNo: session.operatorNo });
+  if (op === null || op.status !== 'active' || isLocked(op, now)) {
+    await endOperatorSessions(ctx.db, ref.merchantNo, ref.terminalNo, op?.status === 'active' ? 'locked' : 'disabled', req.remoteAddress);
+    return refused(OperatorResponseCode.NoOperator, `operator ${session.operatorNo} no longer active`);
+  }
+  if (op.permissions.includes(permission)) {
+    await touchOperatorSession(ctx.db, session.id, now);
+    return { ok: true, operatorNo: op.operatorNo, approvedBy: null, sessionId: session.id };
+  }
+  const approval = await consumeApproval(ctx.db, { ...ref, permission, usedBy: op.operatorNo, now });
+  if (approval === null) return refused(OperatorResponseCode.NotPermitted, `operator ${op.operatorNo} lacks permission ${permission}`);
+  await touchOperatorSession(ctx.db, session.id, now);
+  await appendEvent(ctx.db, {
+    type: 'operator.approval-used',
+    ok: true,
+    merchantNo: ref.merchantNo,
+    terminalNo: ref.terminalNo,
+    operatorNo: op.operatorNo,
+    detail: { permission, approvedBy: approval.approvedBy, approvalId: approval.id, mti: req.message.mti },
+    actor: `operator:${ref.merchantNo}/${ref.terminalNo}/${op.operatorNo}`,
+    origin: req.remoteAddress,
+    resource: `terminal:${ref.merchantNo}/${ref.terminalNo}`,
+  });
+  return { ok: true, operatorNo: op.operatorNo, approvedBy: approval.approvedBy, sessionId: session.id };
+}
+
+/**
+ * End whoever is signed on at a terminal (terminal sign-off, settlement, idle...), recording an
+ * `operator.sign-off` event per session ended (actor `system`). Returns how many ended.
+ */
+export async function endOperatorSessions(db: Db, merchantNo: string, terminalNo: string, reason: SessionEndReason, origin: string | null = null): Promise<number> {
+  const ended = await endTerminalSessions(db, { merchantNo, terminalNo }, reason);
+  for (const s of ended) {
+    await appendEvent(db, {
+      type: 'operator.sign-off',
+      ok: true,
+      merchantNo,
+      terminalNo,
+      operatorNo: s.operatorNo,
+      detail: { reason, sessionId: s.id },
+      actor: 'system',
+      origin,
+      resource: `operator:${merchantNo}/${s.operatorNo}`,
+    });
+  }
+  return ended.length;
 }

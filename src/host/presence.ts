@@ -1,15 +1,32 @@
 /**
  * Which terminals are connected, mirrored into the store (terminals.connection_state). A terminal
  * may be connected several times at once; it is online while at least one of its connections is
- * open. Store updates for one terminal are applied in order, and failures are only logged.
+ * open.
+ *
+ * Store updates are batched: changes collect in a map keyed by terminal (a later change replaces
+ * an earlier one that is not yet written; an `online` change's address is kept when an
+ * `offline` follows, as sequential writes would leave it) and one writer at a time sends
+ * everything collected in one statement per chunk (setConnections), FLUSH_DELAY_MS after the
+ * first change of a batch arrived. While a write is in flight new changes wait for the next one,
+ * so under load many connects and disconnects cost one statement, and a terminal that connects,
+ * signs on and hangs up within the delay costs one row update instead of two. Because
+ * there is one writer and a terminal appears once per batch, the store sees each terminal's
+ * changes in order. Failures are only logged (connection state is advisory).
  */
 import type { Logger } from 'pino';
-import { setConnection, type Db, type TerminalRef } from '../store/index.js';
+import { setConnections, type ConnectionUpdate } from '../store/terminals.js';
+import type { Db, TerminalRef } from '../store/index.js';
+
+/** Most terminals written by one statement. */
+const CHUNK = 500;
+/** How long changes gather before a batch is written (connection state is advisory). */
+const FLUSH_DELAY_MS = 20;
 
 export class Presence {
   private readonly counts = new Map<string, number>();
-  private readonly chains = new Map<string, Promise<void>>();
-  private readonly pending = new Set<Promise<void>>();
+  /** Changes not yet handed to the writer, by terminal. */
+  private readonly queued = new Map<string, ConnectionUpdate>();
+  private writer: Promise<void> | null = null;
 
   constructor(
     private readonly db: Db,
@@ -39,23 +56,37 @@ export class Presence {
 
   /** Resolves once every store update queued so far is done. */
   async settle(): Promise<void> {
-    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+    while (this.writer !== null) await this.writer;
   }
 
   private enqueue(key: string, ref: TerminalRef, state: 'online' | 'offline', address?: string): void {
-    const prev = this.chains.get(key) ?? Promise.resolve();
-    const next = prev.then(() =>
-      setConnection(this.db, ref, state, address).then(
-        () => undefined,
-        (e: unknown) => this.logger.warn({ err: { message: e instanceof Error ? e.message : String(e) }, state }, 'could not record connection state'),
-      ),
-    );
-    this.chains.set(key, next);
-    this.pending.add(next);
-    void next.finally(() => {
-      this.pending.delete(next);
-      if (this.chains.get(key) === next) this.chains.delete(key);
-    });
+    const earlier = this.queued.get(key);
+    const addr = address ?? earlier?.address ?? null;
+    this.queued.set(key, { merchantNo: ref.merchantNo, terminalNo: ref.terminalNo, state, address: addr });
+    this.writer ??= this.write();
+  }
+
+  private async write(): Promise<void> {
+    try {
+      while (this.queued.size > 0) {
+        await new Promise<void>((resolve) => setTimeout(resolve, FLUSH_DELAY_MS));
+        const batch = [...this.queued.values()];
+        this.queued.clear();
+        for (let i = 0; i < batch.length; i += CHUNK) {
+          const chunk = batch.slice(i, i + CHUNK);
+          try {
+            await setConnections(this.db, chunk);
+          } catch (e) {
+            this.logger.warn(
+              { err: { message: e instanceof Error ? e.message : String(e) }, terminals: chunk.length },
+              'could not record connection state',
+            );
+          }
+        }
+      }
+    } finally {
+      this.writer = null;
+    }
   }
 }
 

@@ -6,6 +6,10 @@
  * - 1 (download parameters): parameters changed since the terminal last downloaded them.
  * - 0 otherwise, on refusals, and on a sign-off response.
  * Sign on again wins over download parameters: without valid keys the terminal cannot transact.
+ *
+ * On a sign-on response (freshKeys) the terminal in the result is the row as the sign-on's own
+ * statement left it (parameter versions included), so no further read is made; otherwise the
+ * parameter versions are read from the store.
  */
 import { ProcessingRequirement } from '../framing/index.js';
 import { effectiveParameters } from '../store/index.js';
@@ -19,6 +23,9 @@ export async function processingRequirementFor(ctx: HostContext, result: Handler
     if (t.rekeyRequested || issued === undefined || now - issued > ctx.keyLifetimeSeconds * 1000) {
       return ProcessingRequirement.SignOnAgain;
     }
+  }
+  if (result.freshKeys === true) {
+    return t.paramsVersion > t.paramsDownloadedVersion ? ProcessingRequirement.DownloadParameters : ProcessingRequirement.None;
   }
   const params = await effectiveParameters(ctx.db, { merchantNo: t.merchantNo, terminalNo: t.terminalNo });
   return params.pending ? ProcessingRequirement.DownloadParameters : ProcessingRequirement.None;

@@ -37,5 +37,10 @@ export const ResponseCode = {
   /** MAC error: the terminal must sign on again. */
   MacError: 'A0',
   SecurityProcessingFailed: 'A7',
+  // qiandao operator codes (docs/protocol-operators.md): no UnionPay equivalent exists.
+  NoOperator: 'Q1',
+  OperatorNotPermitted: 'Q2',
+  PasswordChangeRequired: 'Q3',
+  UnknownOperator: 'Q4',
 } as const;
 export type ResponseCode = (typeof ResponseCode)[keyof typeof ResponseCode];

@@ -1,3 +1,4 @@
+import { batcherFor, batchesInFlight } from './batch.js';
 import type { Db } from './db.js';
 import { StoreError } from './errors.js';
 import { terminalNotFound, type TerminalRef } from './terminals.js';
@@ -65,87 +66,170 @@ function toKeyGeneration(r: KeyRow): KeyGeneration {
   };
 }
 
+/** Audit columns of the event a key issue appends (see NewEvent in events.ts). */
+export interface KeyIssueAudit {
+  /** Who acted, e.g. `terminal:<mid>/<tid>`. */
+  actor?: string | null;
+  /** Where from, e.g. the terminal connection's `ip:port`. */
+  origin?: string | null;
+  /** What was affected, e.g. `terminal:<mid>/<tid>`. */
+  resource?: string | null;
+}
+
+export interface IssueKeysInput extends RotateKeysInput, KeyIssueAudit {
+  /**
+   * Re-check, under the terminal's row lock, that the terminal and its merchant are active, and
+   * issue nothing otherwise (outcome `terminal-inactive` / `merchant-inactive`). Default false.
+   */
+  requireActive?: boolean;
+}
+
+/** What issueKeys did. */
+export type IssueKeysResult =
+  | {
+      outcome: 'issued';
+      generation: number;
+      /** keys_issued_at = last_sign_on_at = created_at of the new generation. */
+      issuedAt: Date;
+      /** The terminal's parameter versions as the issue left them. */
+      paramsVersion: number;
+      paramsDownloadedVersion: number;
+    }
+  | { outcome: 'not-found' }
+  /** `status`: the terminal's status, or the merchant's (`missing` when there is no merchant row). */
+  | { outcome: 'terminal-inactive' | 'merchant-inactive'; status: string };
+
+interface SignOnRow {
+  r_outcome: string;
+  r_generation: number | null;
+  r_issued_at: Date | null;
+  r_params_version: number | null;
+  r_params_downloaded_version: number | null;
+}
+
 /**
- * Issue a new generation of working keys for a terminal (sign-on), atomically:
- * lock the terminal row, bump key_generation, supersede the current generation,
- * insert the new one, stamp keys_issued_at / last_sign_on_at, clear
- * rekey_requested and append a `keys.rotated` event. Concurrent calls for the
- * same terminal serialise on the row lock, so the counter and the single current
- * generation stay consistent. Returns the new generation number.
+ * Issue a new generation of working keys for a terminal (sign-on) in one statement and one
+ * round trip: the `qd_sign_on` function (migrations/003_sign_on.sql) locks the terminal row,
+ * optionally re-checks terminal and merchant status, bumps key_generation, supersedes the
+ * current generation, inserts the new one, stamps keys_issued_at / last_sign_on_at (after any
+ * wait for the lock), records operator and address, clears rekey_requested and appends a
+ * `keys.rotated` event (check values only). Concurrent calls for the same terminal serialise on
+ * the row lock, so the counter and the single current generation stay consistent.
+ *
+ * Concurrent calls on one store handle are grouped (src/store/batch.ts): whatever queued while
+ * earlier batches were in flight goes out as one statement, one transaction, committed before
+ * any of its callers resumes. On a transaction handle the call runs directly.
+ *
+ * CONSTRAINT on malformed input (e.g. a TDK without scheme 004); nothing is written then.
+ */
+export function issueKeys(db: Db, input: IssueKeysInput): Promise<IssueKeysResult> {
+  const batcher = batcherFor(db, ISSUE_BATCHER, { single: issueOne, many: issueMany, maxBatch: 250, maxConcurrent: batchesInFlight(db) });
+  return batcher === null ? issueOne(db, input) : batcher.call(input);
+}
+
+/** Identifies the key-issue Batcher of a Db. */
+const ISSUE_BATCHER = {};
+
+function params(input: IssueKeysInput): unknown[] {
+  return [
+    input.merchantNo,
+    input.terminalNo,
+    input.scheme,
+    input.blocks.pik,
+    input.blocks.mak,
+    input.blocks.tdk ?? null,
+    input.kcvs.pik,
+    input.kcvs.mak,
+    input.kcvs.tdk ?? null,
+    input.operatorNo ?? null,
+    input.address ?? null,
+    input.requireActive === true,
+    input.actor ?? null,
+    input.origin ?? null,
+    input.resource ?? null,
+  ];
+}
+
+const SIGN_ON_RESULT = 'r_outcome, r_generation, r_issued_at, r_params_version, r_params_downloaded_version';
+
+async function issueOne(db: Db, input: IssueKeysInput): Promise<IssueKeysResult> {
+  const r = await db.query<SignOnRow>(
+    `SELECT ${SIGN_ON_RESULT}
+       FROM qd_sign_on($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text,
+                       $10::text, $11::text, $12::boolean, $13::text, $14::text, $15::text)`,
+    params(input),
+  );
+  const row = r.rows[0];
+  if (row === undefined) throw new StoreError('INTERNAL', 'qd_sign_on returned no row');
+  return toIssueResult(row);
+}
+
+const BATCH_COLUMNS = [
+  'i int', 'm text', 't text', 'scheme text', 'pik text', 'mak text', 'tdk text', 'pik_kcv text', 'mak_kcv text',
+  'tdk_kcv text', 'op text', 'addr text', 'chk boolean', 'actor text', 'origin text', 'res text',
+].join(', ');
+
+/**
+ * Several key issues in one statement (one transaction): qd_sign_on once per input, in
+ * (merchant, terminal) order so that concurrent batches take row locks in the same order.
+ */
+async function issueMany(db: Db, inputs: readonly IssueKeysInput[]): Promise<IssueKeysResult[]> {
+  const order = inputs.map((input, i) => ({ input, i }));
+  order.sort((a, b) => compareRefs(a.input, b.input) || a.i - b.i);
+  const doc = JSON.stringify(
+    order.map(({ input, i }) => {
+      const [m, t, scheme, pik, mak, tdk, pikKcv, makKcv, tdkKcv, op, addr, chk, actor, origin, res] = params(input);
+      return { i, m, t, scheme, pik, mak, tdk, pik_kcv: pikKcv, mak_kcv: makKcv, tdk_kcv: tdkKcv, op, addr, chk, actor, origin, res };
+    }),
+  );
+  const r = await db.query<SignOnRow & { i: number }>(
+    `SELECT v.i, s.r_outcome, s.r_generation, s.r_issued_at, s.r_params_version, s.r_params_downloaded_version
+       FROM jsonb_to_recordset($1::text::jsonb) AS v(${BATCH_COLUMNS})
+      CROSS JOIN LATERAL qd_sign_on(v.m, v.t, v.scheme, v.pik, v.mak, v.tdk, v.pik_kcv, v.mak_kcv, v.tdk_kcv,
+                                    v.op, v.addr, v.chk, v.actor, v.origin, v.res) AS s`,
+    [doc],
+  );
+  const out: IssueKeysResult[] = new Array<IssueKeysResult>(inputs.length);
+  for (const row of r.rows) out[Number(row.i)] = toIssueResult(row);
+  for (let i = 0; i < out.length; i++) if (out[i] === undefined) throw new StoreError('INTERNAL', 'qd_sign_on returned no row');
+  return out;
+}
+
+/** (merchant, terminal) in byte order (the identifiers are ASCII): COLLATE "C" order in SQL. */
+function compareRefs(a: TerminalRef, b: TerminalRef): number {
+  if (a.merchantNo !== b.merchantNo) return a.merchantNo < b.merchantNo ? -1 : 1;
+  if (a.terminalNo !== b.terminalNo) return a.terminalNo < b.terminalNo ? -1 : 1;
+  return 0;
+}
+
+function toIssueResult(row: SignOnRow): IssueKeysResult {
+  const outcome = row.r_outcome;
+  if (outcome === 'ok') {
+    return {
+      outcome: 'issued',
+      generation: Number(row.r_generation),
+      issuedAt: row.r_issued_at as Date,
+      paramsVersion: Number(row.r_params_version),
+      paramsDownloadedVersion: Number(row.r_params_downloaded_version),
+    };
+  }
+  if (outcome === 'not_found') return { outcome: 'not-found' };
+  if (outcome.startsWith('terminal_')) return { outcome: 'terminal-inactive', status: outcome.slice('terminal_'.length) };
+  if (outcome.startsWith('merchant_')) return { outcome: 'merchant-inactive', status: outcome.slice('merchant_'.length) };
+  throw new StoreError('INTERNAL', 'qd_sign_on returned an unknown outcome');
+}
+
+/**
+ * Issue a new generation of working keys for a terminal, atomically (see issueKeys, which this
+ * calls without the status re-check). Returns the new generation number.
  *
  * NOT_FOUND if the terminal does not exist; CONSTRAINT on malformed input (e.g. a
  * TDK without scheme 004). Terminal/merchant status is the caller's policy.
  */
 export async function rotateKeys(db: Db, input: RotateKeysInput): Promise<number> {
-  const ref = [input.merchantNo, input.terminalNo] as const;
-  return db.transaction(async (tx) => {
-    // 1. Lock. Later statements take fresh READ COMMITTED snapshots, so they see
-    //    everything committed by whoever held the lock before us.
-    const locked = await tx.query(
-      'SELECT key_generation FROM terminals WHERE merchant_no = $1 AND terminal_no = $2 FOR UPDATE',
-      ref,
-    );
-    if (locked.rowCount === 0) throw terminalNotFound();
-
-    // 2. Bump the counter. clock_timestamp() (not now()): the time the keys were
-    //    actually issued, after any wait for the lock, so generations are ordered.
-    const bumped = await tx.query<{ key_generation: number }>(
-      `UPDATE terminals SET key_generation = key_generation + 1,
-              keys_issued_at = ts.v, last_sign_on_at = ts.v,
-              last_sign_on_operator = $3, last_address = coalesce($4, last_address),
-              rekey_requested = false
-         FROM (SELECT clock_timestamp() AS v) ts
-        WHERE merchant_no = $1 AND terminal_no = $2
-        RETURNING key_generation`,
-      [...ref, input.operatorNo ?? null, input.address ?? null],
-    );
-    const generation = Number(bumped.rows[0]?.key_generation);
-
-    // 3. Supersede the current generation at the same instant the new one is created.
-    await tx.query(
-      `UPDATE key_generations SET superseded_at =
-              (SELECT keys_issued_at FROM terminals WHERE merchant_no = $1 AND terminal_no = $2)
-        WHERE merchant_no = $1 AND terminal_no = $2 AND superseded_at IS NULL`,
-      ref,
-    );
-
-    // 4. Insert the new generation.
-    await tx.query(
-      `INSERT INTO key_generations (merchant_no, terminal_no, generation, key_scheme,
-              pik_block, mak_block, tdk_block, pik_kcv, mak_kcv, tdk_kcv, created_at)
-       SELECT merchant_no, terminal_no, key_generation, $3, $4, $5, $6, $7, $8, $9, keys_issued_at
-         FROM terminals WHERE merchant_no = $1 AND terminal_no = $2`,
-      [
-        ...ref,
-        input.scheme,
-        input.blocks.pik,
-        input.blocks.mak,
-        input.blocks.tdk ?? null,
-        input.kcvs.pik,
-        input.kcvs.mak,
-        input.kcvs.tdk ?? null,
-      ],
-    );
-
-    // 5. Audit (check values only; they are not secret).
-    await tx.query(
-      `INSERT INTO events (type, merchant_no, terminal_no, operator_no, ok, detail)
-       VALUES ('keys.rotated', $1, $2, $3, true, $4::text::jsonb)`,
-      [
-        ...ref,
-        input.operatorNo ?? null,
-        JSON.stringify({
-          generation,
-          scheme: input.scheme,
-          pikKcv: input.kcvs.pik,
-          makKcv: input.kcvs.mak,
-          ...(input.kcvs.tdk ? { tdkKcv: input.kcvs.tdk } : {}),
-          ...(input.address ? { address: input.address } : {}),
-        }),
-      ],
-    );
-    return generation;
-  });
+  const r = await issueKeys(db, { ...input, requireActive: false });
+  if (r.outcome !== 'issued') throw terminalNotFound();
+  return r.generation;
 }
 
 export interface CurrentAndGraceKeys {

@@ -1,5 +1,7 @@
+import { batcherFor, batchesInFlight } from './batch.js';
 import type { Db } from './db.js';
 import { StoreError } from './errors.js';
+import type { Merchant, MerchantStatus } from './merchants.js';
 
 export type TerminalStatus = 'active' | 'disabled';
 export type ConnectionState = 'offline' | 'online';
@@ -135,6 +137,84 @@ export async function getTerminal(db: Db, ref: TerminalRef): Promise<Terminal | 
   return r.rows[0] ? toTerminal(r.rows[0]) : null;
 }
 
+/** What getTerminalAndMerchant found: the merchant row (if any) and the terminal under it (if any). */
+export interface TerminalAndMerchant {
+  merchant: Merchant | null;
+  /** null when the merchant is unknown or has no terminal with this number. */
+  terminal: Terminal | null;
+}
+
+type JoinedRow = TerminalRow & {
+  m_merchant_no: string;
+  m_name: string;
+  m_mcc: string;
+  m_time_zone: string;
+  m_status: MerchantStatus;
+  m_created_at: Date;
+  m_updated_at: Date;
+};
+
+const JOINED_TERMINAL_COLUMNS = TERMINAL_COLUMNS.split(', ')
+  .map((c) => `t.${c}`)
+  .join(', ');
+
+const MERCHANT_COLUMNS =
+  'm.merchant_no AS m_merchant_no, m.name AS m_name, m.mcc AS m_mcc, m.time_zone AS m_time_zone, ' +
+  'm.status AS m_status, m.created_at AS m_created_at, m.updated_at AS m_updated_at';
+
+function toTerminalAndMerchant(row: JoinedRow | undefined): TerminalAndMerchant {
+  if (row === undefined || (row.m_merchant_no as string | null) === null) return { merchant: null, terminal: null };
+  const merchant: Merchant = {
+    merchantNo: row.m_merchant_no,
+    name: row.m_name,
+    mcc: row.m_mcc,
+    timeZone: row.m_time_zone,
+    status: row.m_status,
+    createdAt: row.m_created_at,
+    updatedAt: row.m_updated_at,
+  };
+  return { merchant, terminal: (row.terminal_no as string | null) === null ? null : toTerminal(row) };
+}
+
+async function lookupOne(db: Db, ref: TerminalRef): Promise<TerminalAndMerchant> {
+  const r = await db.query<JoinedRow>(
+    `SELECT ${MERCHANT_COLUMNS}, ${JOINED_TERMINAL_COLUMNS}
+       FROM merchants m
+       LEFT JOIN terminals t ON t.merchant_no = m.merchant_no AND t.terminal_no = $2
+      WHERE m.merchant_no = $1`,
+    [ref.merchantNo, ref.terminalNo],
+  );
+  return toTerminalAndMerchant(r.rows[0]);
+}
+
+async function lookupMany(db: Db, refs: readonly TerminalRef[]): Promise<TerminalAndMerchant[]> {
+  const doc = JSON.stringify(refs.map((r, i) => ({ i, m: r.merchantNo, t: r.terminalNo })));
+  const r = await db.query<JoinedRow & { i: number }>(
+    `SELECT v.i, ${MERCHANT_COLUMNS}, ${JOINED_TERMINAL_COLUMNS}
+       FROM jsonb_to_recordset($1::text::jsonb) AS v(i int, m text, t text)
+       LEFT JOIN merchants m ON m.merchant_no = v.m
+       LEFT JOIN terminals t ON t.merchant_no = m.merchant_no AND t.terminal_no = v.t`,
+    [doc],
+  );
+  const out: TerminalAndMerchant[] = refs.map(() => ({ merchant: null, terminal: null }));
+  for (const row of r.rows) out[Number(row.i)] = toTerminalAndMerchant(row);
+  return out;
+}
+
+/** Identifies the look-up Batcher of a Db. */
+const LOOKUP_BATCHER = {};
+
+/**
+ * The merchant and its terminal `ref.terminalNo` in one round trip (what a request's
+ * authorisation needs): `{ merchant: null, terminal: null }` when the merchant is unknown.
+ * Concurrent look-ups on one store handle are grouped into one statement (src/store/batch.ts).
+ */
+export function getTerminalAndMerchant(db: Db, ref: TerminalRef): Promise<TerminalAndMerchant> {
+  const batcher = batcherFor(db, LOOKUP_BATCHER, { single: lookupOne, many: lookupMany, maxBatch: 250, maxConcurrent: batchesInFlight(db) });
+  const key = { merchantNo: ref.merchantNo, terminalNo: ref.terminalNo };
+  return batcher === null ? lookupOne(db, key) : batcher.call(key);
+}
+
 /** Like getTerminal but NOT_FOUND instead of null. */
 export async function requireTerminal(db: Db, ref: TerminalRef): Promise<Terminal> {
   const t = await getTerminal(db, ref);
@@ -224,6 +304,41 @@ export function recordStatus(db: Db, ref: TerminalRef, status: unknown): Promise
 /** Connection came up or went down; `address` (peer ip:port) is kept when omitted. */
 export function setConnection(db: Db, ref: TerminalRef, state: ConnectionState, address?: string): Promise<Terminal> {
   return updateOne(db, ref, 'connection_state = $3, last_address = coalesce($4, last_address)', [state, address ?? null]);
+}
+
+export interface ConnectionUpdate extends TerminalRef {
+  state: ConnectionState;
+  /** Peer ip:port; last_address is kept when omitted or null. */
+  address?: string | null;
+}
+
+/**
+ * Several connection-state updates in one statement (the host's presence batching). Each
+ * terminal should appear at most once; unknown terminals are skipped. Returns the rows updated.
+ * Rows are locked in (merchant, terminal) byte order, the order in which a batch of sign-ons
+ * (qd_sign_on, keys.ts) locks them too, so that the two cannot deadlock.
+ */
+export async function setConnections(db: Db, updates: readonly ConnectionUpdate[]): Promise<number> {
+  if (updates.length === 0) return 0;
+  const doc = JSON.stringify(
+    updates.map((u) => ({ merchant_no: u.merchantNo, terminal_no: u.terminalNo, state: u.state, address: u.address ?? null })),
+  );
+  const r = await db.query(
+    `WITH v AS (
+       SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS v(merchant_no text, terminal_no text, state text, address text)
+     ), locked AS (
+       SELECT x.merchant_no, x.terminal_no, v.state, v.address
+         FROM terminals x JOIN v ON x.merchant_no = v.merchant_no AND x.terminal_no = v.terminal_no
+        ORDER BY x.merchant_no COLLATE "C", x.terminal_no COLLATE "C"
+          FOR UPDATE OF x
+     )
+     UPDATE terminals t
+        SET connection_state = l.state, last_address = coalesce(l.address, t.last_address)
+       FROM locked l
+      WHERE t.merchant_no = l.merchant_no AND t.terminal_no = l.terminal_no`,
+    [doc],
+  );
+  return r.rowCount;
 }
 
 /** Mark every terminal offline (host start-up: connections did not survive the restart). Returns the count. */

@@ -45,6 +45,11 @@ const MEANINGS: Readonly<Record<string, string>> = Object.freeze({
   '99': 'PIN format error, sign on again',
   A0: 'MAC error, sign on again',
   A7: 'security processing failed',
+  // qiandao operator codes (docs/protocol-operators.md)
+  Q1: 'no operator signed on',
+  Q2: 'operator not permitted',
+  Q3: 'operator must change password',
+  Q4: 'unknown or disabled operator',
 });
 
 /** Human meaning of a field-39 response code (case-insensitive), or a generic text for unknown codes. */

@@ -9,7 +9,7 @@ import { kcv } from '../../src/crypto/kcv.js';
 import { aesCmac, macX919, macX99, unionPayMac, unionPayMacFold } from '../../src/crypto/mac.js';
 import { buildPinBlock, decryptPinBlock, encryptPinBlock, parsePinBlock, parsePinBlockFormat4, buildPinBlockFormat4 } from '../../src/crypto/pinblock.js';
 import { visaPvv } from '../../src/crypto/pvv.js';
-import { wrap } from '../../src/crypto/tr31/index.js';
+import { unwrap, wrap } from '../../src/crypto/tr31/index.js';
 import { SoftHsm, type KeySpec, type WrappedKey } from '../../src/crypto/hsm/index.js';
 import * as cryptoApi from '../../src/crypto/index.js';
 
@@ -383,6 +383,24 @@ describe('SoftHsm: LMK rotation', () => {
     expect(await reasonOf(h2.rewrap(oldMak))).toBe('BAD_KEY_BLOCK');
     expect(await reasonOf(h2.generateMac(oldMak, 'x9.19', data))).toBe('BAD_KEY_BLOCK');
     expect(log.lines).toEqual([]);
+  });
+
+  it('blocks made with the cached LMK-derived keys are plain TR-31 version D blocks under the LMK, and back', async () => {
+    const h = await SoftHsm.open({ lmkHex: LMK1, env: {}, logger: capture().logger });
+    const lmk = fromHex(LMK1);
+    const tmk = await h.importFromComponents(TDES16('TMK'), [TMK_C1, TMK_C2]);
+    // Many blocks through the same cached keys: each unwraps with the LMK bytes (keys derived afresh).
+    for (let i = 0; i < 5; i++) {
+      const pik = await h.importFromComponents(TDES16('PIK'), PIK_C);
+      expect(toHex(unwrap(lmk, pik.block).key)).toBe(toHex(PIK_CLEAR));
+      expect((await h.exportUnderKek(pik, tmk)).cryptogram).toEqual(tdesEcbEncrypt(TMK_CLEAR, PIK_CLEAR));
+    }
+    expect(toHex(unwrap(lmk, tmk.block).key)).toBe(toHex(TMK_CLEAR));
+    await h.close();
+    // After close() neither the LMK nor its derived keys are usable.
+    expect(await reasonOf(h.generateKey(TDES16('PIK')))).toBe('BAD_LMK');
+    expect(await reasonOf(h.exportUnderKek(tmk, tmk))).toBe('BAD_LMK');
+    expect(await reasonOf(h.rewrap(tmk))).toBe('BAD_LMK');
   });
 
   it('generateLmk returns 64 hex digits that open an HSM; close() wipes it', async () => {

@@ -49,6 +49,10 @@ describe('HSM: secrets that arrive as PIN blocks', () => {
     expect(await hsm.verifyPinBlockSecret({ pinBlock: block, pik, format: 0, pan, stored })).toBe(true);
     expect(await hsm.verifyPinBlockSecret({ pinBlock: block, pik, format: 0, pan, stored: await hashPassword('246811') })).toBe(false);
     await expect(hsm.verifyPinBlockSecret({ pinBlock: block, pik, format: 0, pan, stored: 'md5$x' })).rejects.toBeInstanceOf(CryptoError);
+    const fresh = await hsm.hashPinBlockSecret({ pinBlock: block, pik, format: 0, pan });
+    expect(fresh.digits).toBe(6);
+    expect(await verifyPassword('246810', fresh.stored)).toBe(true);
+    expect(await hsm.verifyPinBlockSecret({ pinBlock: block, pik, format: 0, pan, stored: fresh.stored })).toBe(true);
     const fp = await hsm.panFingerprint('6225880000000001');
     expect(fp).toMatch(/^[0-9a-f]{64}$/);
     expect(await hsm.panFingerprint('6225880000000001')).toBe(fp);

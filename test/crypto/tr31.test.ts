@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { fromHex, toHex } from '../../src/crypto/cipher.js';
 import {
   KeyBlockError,
+  KeyBlockProtectionKey,
   assertUsage,
   deriveBlockKeys,
   parseHeader,
@@ -176,6 +177,55 @@ describe('TR-31 wrap reproduces published key blocks', () => {
   it('version A, A.7.2.1 (legacy, opt-in)', () => again(0, {}, true));
   it('version C with KS optional block, A.7.3.1 (legacy, opt-in)', () => again(2, {}, true));
   it('version D with an AES-256 key (payShield example)', () => again(9, {}));
+});
+
+describe('TR-31 with a KeyBlockProtectionKey (derived keys cached)', () => {
+  // Same published vectors as above (TR-31:2018 annex A.7, payShield example).
+  it('unwraps every published block, A to D, exactly as with the KBPK bytes', () => {
+    for (const v of VECTORS) {
+      const kbpk = new KeyBlockProtectionKey(fromHex(v.kbpk));
+      // Twice: the second use runs on the cached derived keys.
+      for (let i = 0; i < 2; i++) expect(toHex(unwrap(kbpk, v.block).key)).toBe(v.key);
+      kbpk.wipe();
+    }
+  });
+
+  it('reproduces the published version B and D blocks', () => {
+    for (const i of [1, 3, 4, 9]) {
+      const v = VECTORS[i]!;
+      const kbpk = new KeyBlockProtectionKey(fromHex(v.kbpk));
+      const d = unwrapDetailed(kbpk, v.block);
+      const h = d.header;
+      const attrs = { version: h.version, usage: h.usage, algorithm: h.algorithm, modeOfUse: h.modeOfUse, exportability: h.exportability, keyVersion: h.keyVersion, optionalBlocks: h.optionalBlocks };
+      expect(wrap(kbpk, attrs, d.key, { random: () => d.padding })).toBe(v.block);
+      expect(wrap(kbpk, attrs, d.key, { random: () => d.padding })).toBe(v.block);
+    }
+  });
+
+  it('blocks interoperate with the byte-KBPK functions, and a different KBPK is refused', () => {
+    const bytes = fromHex('88E1AB2A2E3DD38C1FA039A536500CC8A87AB9D62DC92C01058FA79F44657DE6');
+    const kbpk = new KeyBlockProtectionKey(bytes);
+    const key = fromHex('00112233445566778899AABBCCDDEEFF');
+    const attrs = { version: 'D', usage: 'P0', algorithm: 'T', modeOfUse: 'E', exportability: 'E' } as const;
+    expect(toHex(unwrap(bytes, wrap(kbpk, attrs, key)).key)).toBe(toHex(key));
+    expect(toHex(unwrap(kbpk, wrap(bytes, attrs, key)).key)).toBe(toHex(key));
+    const other = new KeyBlockProtectionKey(fromHex('00'.repeat(32)));
+    expect(codeOf(() => unwrap(other, wrap(kbpk, attrs, key)))).toBe('MAC_MISMATCH');
+    // A version the KBPK's length does not fit is refused as with bytes.
+    expect(codeOf(() => wrap(kbpk, { ...attrs, version: 'B' }, key))).toBe('BAD_KBPK');
+  });
+
+  it('copies the KBPK and is unusable once wiped', () => {
+    const bytes = fromHex('88E1AB2A2E3DD38C1FA039A536500CC8A87AB9D62DC92C01058FA79F44657DE6');
+    const kbpk = new KeyBlockProtectionKey(bytes);
+    const attrs = { version: 'D', usage: 'P0', algorithm: 'T', modeOfUse: 'E', exportability: 'E' } as const;
+    const block = wrap(kbpk, attrs, fromHex('00112233445566778899AABBCCDDEEFF'));
+    bytes.fill(0); // the caller's copy
+    expect(unwrap(kbpk, block).header.usage).toBe('P0');
+    kbpk.wipe();
+    expect(codeOf(() => unwrap(kbpk, block))).toBe('BAD_KBPK');
+    expect(codeOf(() => wrap(kbpk, attrs, fromHex('00112233445566778899AABBCCDDEEFF')))).toBe('BAD_KBPK');
+  });
 });
 
 describe('TR-31 header and optional blocks', () => {

@@ -6,10 +6,10 @@ import { describeBackends } from '../store/helpers.js';
 import { CLEAR_TMK, startFixture, type Fixture } from './fixture.js';
 
 const ROUTES: Route[] = [
-  ...DEFAULT_ROUTES,
   {
     name: 'broken',
     mti: '0200',
+    messageType: '98',
     handler: (_ctx, req) => {
       const rsp = startResponse(req.message, ResponseCode.Approved);
       // Field 44 is alphanumeric: a dash cannot be encoded.
@@ -17,6 +17,7 @@ const ROUTES: Route[] = [
       return Promise.resolve({ response: rsp });
     },
   },
+  ...DEFAULT_ROUTES,
 ];
 
 describeBackends('response encoding failure', (backend) => {
@@ -31,7 +32,7 @@ describeBackends('response encoding failure', (backend) => {
     f = await startFixture(backend, { routes: ROUTES });
     c = new TerminalClient({ host: '127.0.0.1', port: f.host.port, terminalNo: f.terminalNo, merchantNo: f.merchantNo, tmk: CLEAR_TMK, reconnect: false, requestTimeoutMs: 5000 });
     await c.connect();
-    const rsp = await c.request('0200', { 3: '000000', 41: f.terminalNo, 42: f.merchantNo, 60: { 1: '22', 2: '000001', 3: '000' } });
+    const rsp = await c.request('0200', { 3: '000000', 41: f.terminalNo, 42: f.merchantNo, 60: { 1: '98', 2: '000001', 3: '000' } });
     expect(rsp.message.get(39)).toBe('96');
     expect(rsp.message.get(41)).toBe(f.terminalNo);
     expect(f.logs.some((l) => l.includes('could not encode the response: answering 96'))).toBe(true);

@@ -87,13 +87,13 @@ describeBackends('host network management', (backend) => {
       expect(events[0]?.ok).toBe(false);
     });
 
-    it('answers a purchase (0200) with 0210 / 40', async () => {
+    it('answers a financial message no handler takes (0200, 60.1 = 77) with 0210 / 40', async () => {
       const rsp = await term.request('0200', {
-        3: '000000',
+        3: '990000',
         4: '000000000100',
         41: fx.terminalNo,
         42: fx.merchantNo,
-        60: { 1: '22', 2: '000001', 3: '000' },
+        60: { 1: '77', 2: '000001', 3: '000' },
       });
       expect(rsp.message.mti).toBe('0210');
       expect(rsp.message.get(39)).toBe('40');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Hsm } from '../../src/crypto/hsm/hsm.js';
 import { tdesEcbDecrypt } from '../../src/crypto/cipher.js';
 import { kcv } from '../../src/crypto/kcv.js';
 import { swapTpdu } from '../../src/framing/index.js';
@@ -8,6 +9,7 @@ import {
   currentAndGraceKeys,
   getTerminal,
   listEvents,
+  listKeyGenerations,
   setMerchantStatus,
   setTerminalStatus,
 } from '../../src/store/index.js';
@@ -93,6 +95,22 @@ describeBackends('host sign-on', (backend) => {
     });
   }
 
+  it('records the sign-on as a keys.rotated event with actor, origin and resource', async () => {
+    const rsp = await term.request('0800', signOnFields(fx, '003'));
+    expect(rsp.message.get(39)).toBe('00');
+    const [e] = await listEvents(fx.db, { type: 'keys.rotated', merchantNo: fx.merchantNo, terminalNo: fx.terminalNo, limit: 1 });
+    const t = await getTerminal(fx.db, { merchantNo: fx.merchantNo, terminalNo: fx.terminalNo });
+    expect(e).toMatchObject({
+      ok: true,
+      actor: `terminal:${fx.merchantNo}/${fx.terminalNo}`,
+      resource: `terminal:${fx.merchantNo}/${fx.terminalNo}`,
+      operatorNo: '01',
+      detail: { generation: t?.keyGeneration, scheme: '003' },
+    });
+    expect(e?.origin).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(e?.origin).toBe(t?.lastAddress);
+  });
+
   it('issues a different retrieval reference number each time', async () => {
     const a = await term.request('0800', signOnFields(fx, '001'));
     const b = await term.request('0800', signOnFields(fx, '001'));
@@ -118,6 +136,9 @@ describeBackends('host sign-on', (backend) => {
       const events = await listEvents(fx.db, { type: 'sign-on.refused', terminalNo: fields[41] as string, limit: 1 });
       expect(events[0]?.ok).toBe(false);
       expect((events[0]?.detail as { responseCode: string }).responseCode).toBe(code);
+      expect(events[0]?.actor).toBe(`terminal:${fields[42] as string}/${fields[41] as string}`);
+      expect(events[0]?.resource).toBe(events[0]?.actor);
+      expect(events[0]?.origin).toMatch(/^127\.0\.0\.1:\d+$/);
     }
 
     it('97 for an unknown terminal', async () => {
@@ -153,5 +174,66 @@ describeBackends('host sign-on', (backend) => {
       await addTerminal(fx.db, { merchantNo: fx.merchantNo, terminalNo: t });
       await refused(signOnFields({ terminalNo: t, merchantNo: fx.merchantNo }, '001'), '97');
     });
+  });
+});
+
+describeBackends('host sign-on: status re-checked under the row lock', (backend) => {
+  let fx: Fixture;
+  let term: TestTerminal;
+  /** Runs inside generateKey, i.e. after the authorisation read and before the keys are stored. */
+  let duringKeyGeneration: (() => Promise<void>) | null = null;
+  const hooked = (hsm: Hsm): Hsm =>
+    new Proxy(hsm, {
+      get(target, prop, receiver) {
+        const v: unknown = Reflect.get(target, prop, receiver);
+        if (typeof v !== 'function') return v;
+        if (prop === 'generateKey') {
+          return async (...args: Parameters<Hsm['generateKey']>) => {
+            const hook = duringKeyGeneration;
+            duringKeyGeneration = null;
+            await hook?.();
+            return target.generateKey(...args);
+          };
+        }
+        return (v as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+  beforeAll(async () => {
+    fx = await startFixture(backend, { wrapHsm: hooked });
+    term = await TestTerminal.connect(fx.host.port);
+  });
+  afterAll(async () => {
+    term?.destroy();
+    await fx?.close();
+  });
+
+  it('58 when the terminal is disabled between authorisation and key storage; no keys, a refusal event', async () => {
+    const t = await addKeyedTerminal(fx.db, fx.tmk, fx.merchantNo);
+    const ref = { merchantNo: fx.merchantNo, terminalNo: t };
+    duringKeyGeneration = async () => {
+      await setTerminalStatus(fx.db, ref, 'disabled');
+    };
+    const rsp = await term.request('0800', signOnFields(ref, '004'));
+    expect(rsp.message.get(39)).toBe('58');
+    expect(rsp.message.has(62)).toBe(false);
+    expect((await getTerminal(fx.db, ref))?.keyGeneration).toBe(0);
+    expect(await listKeyGenerations(fx.db, ref)).toHaveLength(0);
+    expect(await listEvents(fx.db, { ...ref, type: 'keys.rotated' })).toHaveLength(0);
+    const [e] = await listEvents(fx.db, { ...ref, type: 'sign-on.refused' });
+    expect(e).toMatchObject({ ok: false, detail: { responseCode: '58', reason: 'terminal disabled' } });
+  });
+
+  it('03 when the merchant is suspended meanwhile', async () => {
+    const m = newMerchantNo();
+    await addMerchant(fx.db, { merchantNo: m, name: 'Suspended later', mcc: '5812' });
+    const t = await addKeyedTerminal(fx.db, fx.tmk, m);
+    duringKeyGeneration = async () => {
+      await setMerchantStatus(fx.db, m, 'suspended');
+    };
+    const rsp = await term.request('0800', signOnFields({ merchantNo: m, terminalNo: t }, '001'));
+    expect(rsp.message.get(39)).toBe('03');
+    expect(await listKeyGenerations(fx.db, { merchantNo: m, terminalNo: t })).toHaveLength(0);
+    const [e] = await listEvents(fx.db, { merchantNo: m, terminalNo: t, type: 'sign-on.refused' });
+    expect(e).toMatchObject({ ok: false, detail: { responseCode: '03', reason: 'merchant suspended' } });
   });
 });

@@ -54,9 +54,9 @@ describe('host units', () => {
 
   it('encodes parameters as nested BER-TLV in name order', () => {
     const items = parseTlv(encodeParameters({ b: '2', a: '中文' }, 7));
-    expect(items.map((i) => i.tag)).toEqual(['DF03', 'E1', 'E1']);
-    expect(items[0]!.value.toString()).toBe('7');
-    const first = parseTlv(items[1]!.value);
+    expect(items.map((i) => i.tag)).toEqual(['DF03', 'DF05', 'DF06', 'E1', 'E1']);
+    expect(items.slice(0, 3).map((i) => i.value.toString())).toEqual(['7', '1', '1']);
+    const first = parseTlv(items[3]!.value);
     expect(first.map((i) => i.value.toString('utf8'))).toEqual(['a', '中文']);
   });
 });

@@ -91,6 +91,12 @@ export interface Hsm {
    */
   verifyPinBlockSecret(req: { pinBlock: Buffer; pik: WrappedKey; format: PinBlockFormat; pan: string; stored: string }): Promise<boolean>;
   /**
+   * Hash a new secret (an operator password) that arrives as a PIN block under a PIN key, for
+   * storing: returns the scrypt hash (../password.ts) and the number of digits (for length rules).
+   * The clear secret exists only inside the HSM.
+   */
+  hashPinBlockSecret(req: { pinBlock: Buffer; pik: WrappedKey; format: PinBlockFormat; pan: string }): Promise<{ stored: string; digits: number }>;
+  /**
    * A keyed fingerprint of a PAN (HMAC-SHA-256 under a key derived from the LMK), 64 hex
    * characters: lets the store and the risk rules match cards without holding PANs. The same PAN
    * gives the same fingerprint under the same LMK.

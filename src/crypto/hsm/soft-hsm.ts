@@ -37,12 +37,13 @@ import { combineComponents } from '../components.js';
 import { CryptoError, type CryptoErrorReason } from '../errors.js';
 import { kcv as computeKcv, requireKcv } from '../kcv.js';
 import { aesCmac, macX919, macX99, unionPayMac, verifyAesCmac, verifyMacX919, verifyMacX99, verifyUnionPayMac } from '../mac.js';
-import { verifyPassword } from '../password.js';
+import { hashPassword, verifyPassword } from '../password.js';
 import { decryptPinBlock, encryptPinBlock } from '../pinblock.js';
 import { verifyVisaPvv, visaPvv } from '../pvv.js';
 import { randomKey } from '../random.js';
 import {
   KeyBlockError,
+  KeyBlockProtectionKey,
   assertUsage,
   unwrap,
   wrap,
@@ -235,6 +236,14 @@ const defaultLogger: HsmLogger = { warn: (msg) => console.warn(msg) };
 
 export class SoftHsm implements Hsm {
   #lmk: Buffer;
+  /**
+   * The LMK as a key block protection key: the TR-31 key-block keys derived from it (KBEK, KBAK
+   * and CMAC subkeys) are kept for the life of the HSM instead of being re-derived for every
+   * block, and wiped by close() with the LMK. See docs/hsm.md (key material in memory).
+   */
+  #lmkKbpk: KeyBlockProtectionKey;
+  /** Same for the previous LMK (rewrap), created on first use. */
+  #previousKbpk: KeyBlockProtectionKey | null = null;
   /** HMAC key for PAN fingerprints, derived from the LMK on first use. */
   #fingerprintKey: Buffer | null = null;
   #previous: Buffer | null;
@@ -247,6 +256,7 @@ export class SoftHsm implements Hsm {
 
   private constructor(lmk: Buffer, previous: Buffer | null, source: LmkSource) {
     this.#lmk = lmk;
+    this.#lmkKbpk = new KeyBlockProtectionKey(lmk);
     this.#previous = previous;
     this.lmkSource = source;
     this.lmkKcv = toHex(computeKcv(lmk, { alg: 'aes' }));
@@ -353,6 +363,9 @@ export class SoftHsm implements Hsm {
   /** Wipe the LMKs from memory; every later call fails with BAD_LMK. */
   close(): Promise<void> {
     wipe(this.#lmk, this.#previous);
+    this.#lmkKbpk.wipe();
+    this.#previousKbpk?.wipe();
+    this.#previousKbpk = null;
     if (this.#fingerprintKey !== null) wipe(this.#fingerprintKey);
     this.#previous = null;
     this.#closed = true;
@@ -367,9 +380,21 @@ export class SoftHsm implements Hsm {
     return this.#lmk;
   }
 
+  /** The current LMK with its cached key-block keys, for wrap / unwrap. */
+  #currentKbpk(): KeyBlockProtectionKey {
+    if (this.#closed) fail('BAD_LMK', 'the HSM is closed');
+    return this.#lmkKbpk;
+  }
+
+  #previousLmkKbpk(): KeyBlockProtectionKey | null {
+    if (this.#previous === null) return null;
+    this.#previousKbpk ??= new KeyBlockProtectionKey(this.#previous);
+    return this.#previousKbpk;
+  }
+
   #wrapNew(usage: KeyUsage, algorithm: KeyAlgorithm, key: Buffer): WrappedKey {
     const block = wrap(
-      this.#currentLmk(),
+      this.#currentKbpk(),
       {
         version: 'D',
         usage: tr31Usage(usage, algorithm, key.length),
@@ -404,7 +429,7 @@ export class SoftHsm implements Hsm {
   /** Unwrap under the current LMK, enforce `req`, and hand the clear key to `fn`; the key is wiped after. */
   #withKey<T>(wk: WrappedKey, req: Requirement, fn: (k: Opened) => T): T {
     if (!wk || typeof wk !== 'object' || typeof wk.block !== 'string') fail('BAD_INPUT', `${req.what} must be a wrapped key`);
-    const { header, key } = unwrap(this.#currentLmk(), wk.block);
+    const { header, key } = unwrap(this.#currentKbpk(), wk.block);
     try {
       const { usage, algorithm } = SoftHsm.#usageOf(header, key.length);
       if (wk.usage !== usage) fail('BAD_KEY_BLOCK', `${req.what}: the key's usage label does not match its block (${usage})`);
@@ -626,6 +651,21 @@ export class SoftHsm implements Hsm {
     }
   }
 
+  async hashPinBlockSecret(req: { pinBlock: Buffer; pik: WrappedKey; format: PinBlockFormat; pan: string }): Promise<{ stored: string; digits: number }> {
+    const digits = guard(() =>
+      this.#decryptPinWith(req, (d) => {
+        const ascii = Buffer.alloc(d.length);
+        for (let i = 0; i < d.length; i++) ascii[i] = 0x30 + (d[i] as number);
+        return ascii;
+      }),
+    );
+    try {
+      return { stored: await hashPassword(digits), digits: digits.length };
+    } finally {
+      wipe(digits);
+    }
+  }
+
   async panFingerprint(pan: string): Promise<string> {
     return guard(() => {
       if (typeof pan !== 'string' || !/^[0-9]{12,19}$/.test(pan)) fail('BAD_INPUT', 'PAN must be 12 to 19 digits');
@@ -657,14 +697,15 @@ export class SoftHsm implements Hsm {
   async rewrap(key: WrappedKey): Promise<WrappedKey> {
     return guard(() => {
       if (!key || typeof key !== 'object' || typeof key.block !== 'string') fail('BAD_INPUT', 'key must be a wrapped key');
-      const current = this.#currentLmk();
+      const current = this.#currentKbpk();
       let opened: { header: KeyBlockHeader; key: Buffer };
       let underCurrent = true;
       try {
         opened = unwrap(current, key.block);
       } catch (e) {
-        if (!(e instanceof KeyBlockError && e.code === 'MAC_MISMATCH' && this.#previous)) throw e;
-        opened = unwrap(this.#previous, key.block);
+        const previous = this.#previousLmkKbpk();
+        if (!(e instanceof KeyBlockError && e.code === 'MAC_MISMATCH' && previous !== null)) throw e;
+        opened = unwrap(previous, key.block);
         underCurrent = false;
       }
       const { header, key: clear } = opened;

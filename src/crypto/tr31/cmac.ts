@@ -19,27 +19,44 @@ function doubleBlock(b: Buffer): Buffer {
   return out;
 }
 
-/**
- * Full-length CMAC of `msg` under `key` with the given block cipher. The padded message (last
- * block XORed with K1 or K2) goes through one CBC call with a zero IV; the tag is its last block.
- */
-export function cmac(alg: BlockAlgorithm, key: Uint8Array, msg: Uint8Array): Buffer {
-  const bs = blockSize(alg);
-  const l = encrypt(alg, 'ecb', key, Buffer.alloc(bs));
+/** The CMAC subkeys K1 and K2 of `key` (SP 800-38B section 6.1). Wipe them when done. */
+export function cmacSubkeys(alg: BlockAlgorithm, key: Uint8Array): { k1: Buffer; k2: Buffer } {
+  const l = encrypt(alg, 'ecb', key, Buffer.alloc(blockSize(alg)));
   const k1 = doubleBlock(l);
   const k2 = doubleBlock(k1);
+  wipe(l);
+  return { k1, k2 };
+}
+
+/**
+ * Full-length CMAC of `msg` under `key` whose subkeys (cmacSubkeys) are already known. The padded
+ * message (last block XORed with K1 or K2) goes through one CBC call with a zero IV; the tag is
+ * its last block.
+ */
+export function cmacWithSubkeys(alg: BlockAlgorithm, key: Uint8Array, subkeys: { k1: Uint8Array; k2: Uint8Array }, msg: Uint8Array): Buffer {
+  const bs = blockSize(alg);
   const n = msg.length === 0 ? 1 : Math.ceil(msg.length / bs);
   const complete = msg.length > 0 && msg.length % bs === 0;
   const m = Buffer.alloc(n * bs);
   m.set(msg);
   const tailStart = (n - 1) * bs;
   if (!complete) m[msg.length] = 0x80;
-  const sub = complete ? k1 : k2;
+  const sub = complete ? subkeys.k1 : subkeys.k2;
   for (let i = 0; i < bs; i++) m[tailStart + i]! ^= sub[i]!;
   const cbc = encrypt(alg, 'cbc', key, m, Buffer.alloc(bs));
   const t = Buffer.from(cbc.subarray(tailStart));
-  wipe(l, k1, k2, m, cbc);
+  wipe(m, cbc);
   return t;
+}
+
+/** Full-length CMAC of `msg` under `key` with the given block cipher. */
+export function cmac(alg: BlockAlgorithm, key: Uint8Array, msg: Uint8Array): Buffer {
+  const subkeys = cmacSubkeys(alg, key);
+  try {
+    return cmacWithSubkeys(alg, key, subkeys, msg);
+  } finally {
+    wipe(subkeys.k1, subkeys.k2);
+  }
 }
 
 /** ISO/IEC 9797-1 MAC algorithm 1 (plain CBC-MAC, no padding: input must be block-aligned). */

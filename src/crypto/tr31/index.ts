@@ -18,8 +18,10 @@ export {
 export {
   assertUsage,
   deriveBlockKeys,
+  KeyBlockProtectionKey,
   unwrap,
   wrap,
+  type Kbpk,
   type KeyBlockAttributes,
   type UnwrappedKey,
   type UsageRequirement,

@@ -14,7 +14,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { blockSize, decrypt, encrypt, toHex, wipe, type BlockAlgorithm } from '../cipher.js';
-import { cbcMac, cmac } from './cmac.js';
+import { cbcMac, cmac, cmacSubkeys, cmacWithSubkeys } from './cmac.js';
 import { KeyBlockError } from './errors.js';
 import {
   buildHeader,
@@ -172,6 +172,71 @@ export function deriveBlockKeys(version: KeyBlockVersion, kbpk: Uint8Array): { k
   return { kbek: derive(0x0000), kbak: derive(0x0001) };
 }
 
+/** Derived key-block keys of one KBPK and version, with the KBAK's CMAC subkeys (B and D). */
+interface BlockKeys {
+  kbek: Buffer;
+  kbak: Buffer;
+  /** null for versions A and C (no CMAC). */
+  subkeys: { k1: Buffer; k2: Buffer } | null;
+}
+
+function blockKeys(version: KeyBlockVersion, kbpk: Uint8Array): BlockKeys {
+  const { kbek, kbak } = deriveBlockKeys(version, kbpk);
+  const p = params(version);
+  return { kbek, kbak, subkeys: p.derivation ? cmacSubkeys(p.cipher, kbak) : null };
+}
+
+function wipeBlockKeys(k: BlockKeys): void {
+  wipe(k.kbek, k.kbak, k.subkeys?.k1, k.subkeys?.k2);
+}
+
+/**
+ * A key block protection key that keeps its derived keys (KBEK, KBAK and the KBAK's CMAC
+ * subkeys, per key block version) for its lifetime, so wrapping and unwrapping many blocks under
+ * one KBPK (an HSM's LMK) derives them once instead of per block. Pass it to wrap / unwrap
+ * wherever a KBPK is accepted. The derived keys are as sensitive as the KBPK itself: call wipe()
+ * when done; every later use throws BAD_KBPK.
+ */
+export class KeyBlockProtectionKey {
+  #kbpk: Buffer;
+  readonly #derived = new Map<KeyBlockVersion, BlockKeys>();
+  #wiped = false;
+
+  /** `kbpk` is copied; the caller may wipe its own copy. */
+  constructor(kbpk: Uint8Array) {
+    if (!(kbpk instanceof Uint8Array)) throw new KeyBlockError('BAD_KBPK', 'KBPK must be a byte array');
+    this.#kbpk = Buffer.from(kbpk);
+  }
+
+  /** Internal to the key-block module: the derived keys for `version` (derived on first use). */
+  blockKeys(version: KeyBlockVersion): BlockKeys {
+    if (this.#wiped) throw new KeyBlockError('BAD_KBPK', 'KBPK has been wiped');
+    let k = this.#derived.get(version);
+    if (k === undefined) {
+      k = blockKeys(version, this.#kbpk);
+      this.#derived.set(version, k);
+    }
+    return k;
+  }
+
+  /** Overwrite the KBPK and every derived key; the object is unusable afterwards. */
+  wipe(): void {
+    for (const k of this.#derived.values()) wipeBlockKeys(k);
+    this.#derived.clear();
+    wipe(this.#kbpk);
+    this.#wiped = true;
+  }
+}
+
+/** A KBPK as bytes or as a KeyBlockProtectionKey (derived keys cached). */
+export type Kbpk = Uint8Array | KeyBlockProtectionKey;
+
+/** The derived keys for one operation, and whether the caller must wipe them afterwards. */
+function keysFor(version: KeyBlockVersion, kbpk: Kbpk): { keys: BlockKeys; owned: boolean } {
+  if (kbpk instanceof KeyBlockProtectionKey) return { keys: kbpk.blockKeys(version), owned: false };
+  return { keys: blockKeys(version, kbpk), owned: true };
+}
+
 function checkClearKey(algorithm: KeyAlgorithm, key: Uint8Array): void {
   if (!(key instanceof Uint8Array) || key.length === 0) throw new KeyBlockError('BAD_KEY', 'clear key must be a non-empty byte array');
   const allowed: Partial<Record<KeyAlgorithm, number[]>> = { T: [16, 24], A: [16, 24, 32], D: [8] };
@@ -183,7 +248,7 @@ function checkClearKey(algorithm: KeyAlgorithm, key: Uint8Array): void {
 }
 
 /** Wrap `clearKey` under `kbpk` into an ASCII key block. */
-export function wrap(kbpk: Uint8Array, attrs: KeyBlockAttributes, clearKey: Uint8Array, opts: WrapOptions = {}): string {
+export function wrap(kbpk: Kbpk, attrs: KeyBlockAttributes, clearKey: Uint8Array, opts: WrapOptions = {}): string {
   const version = attrs.version ?? 'D';
   if (version !== 'A' && version !== 'B' && version !== 'C' && version !== 'D') {
     throw new KeyBlockError('UNSUPPORTED_VERSION', `key block version "${String(version)}" is not supported`);
@@ -200,7 +265,7 @@ export function wrap(kbpk: Uint8Array, attrs: KeyBlockAttributes, clearKey: Uint
     exportability: attrs.exportability,
   };
   checkAttributes(fields);
-  checkKbpk(version, kbpk);
+  if (!(kbpk instanceof KeyBlockProtectionKey)) checkKbpk(version, kbpk);
   checkClearKey(attrs.algorithm, clearKey);
   const p = params(version);
   const bs = blockSize(p.cipher);
@@ -224,10 +289,11 @@ export function wrap(kbpk: Uint8Array, attrs: KeyBlockAttributes, clearKey: Uint
   payload.set(clearKey, 2);
   payload.set(pad, 2 + clearKey.length);
 
-  const { kbek, kbak } = deriveBlockKeys(version, kbpk);
+  const { keys, owned } = keysFor(version, kbpk);
+  const { kbek, kbak } = keys;
   try {
-    if (p.derivation) {
-      const mac = cmac(p.cipher, kbak, Buffer.concat([headerBytes, payload])).subarray(0, p.macLength);
+    if (p.derivation && keys.subkeys !== null) {
+      const mac = cmacWithSubkeys(p.cipher, kbak, keys.subkeys, Buffer.concat([headerBytes, payload])).subarray(0, p.macLength);
       const ct = encrypt(p.cipher, 'cbc', kbek, payload, mac);
       return header + toHex(ct) + toHex(mac);
     }
@@ -235,12 +301,13 @@ export function wrap(kbpk: Uint8Array, attrs: KeyBlockAttributes, clearKey: Uint
     const mac = cbcMac('tdes', kbak, Buffer.concat([headerBytes, ct])).subarray(0, p.macLength);
     return header + toHex(ct) + toHex(mac);
   } finally {
-    wipe(kbek, kbak, payload);
+    wipe(payload);
+    if (owned) wipeBlockKeys(keys);
   }
 }
 
 /** Internal: unwrap and also return the padding (used to reproduce published blocks in tests). */
-export function unwrapDetailed(kbpk: Uint8Array, block: string): UnwrappedKey & { padding: Buffer } {
+export function unwrapDetailed(kbpk: Kbpk, block: string): UnwrappedKey & { padding: Buffer } {
   const { header, headerLength } = parseHeader(block);
   const p = params(header.version);
   const bs = blockSize(p.cipher);
@@ -253,18 +320,19 @@ export function unwrapDetailed(kbpk: Uint8Array, block: string): UnwrappedKey & 
   if (payloadChars <= 0 || payloadChars % (2 * bs) !== 0) {
     throw new KeyBlockError('BAD_LENGTH', `encrypted payload must be a positive multiple of ${bs} bytes`);
   }
-  checkKbpk(header.version, kbpk);
+  if (!(kbpk instanceof KeyBlockProtectionKey)) checkKbpk(header.version, kbpk);
   const ct = Buffer.from(rest.slice(0, payloadChars), 'hex');
   const mac = Buffer.from(rest.slice(payloadChars), 'hex');
   const headerBytes = Buffer.from(block.slice(0, headerLength), 'latin1');
 
-  const { kbek, kbak } = deriveBlockKeys(header.version, kbpk);
+  const { keys, owned } = keysFor(header.version, kbpk);
+  const { kbek, kbak } = keys;
   let payload: Buffer | null = null;
   try {
     let expected: Buffer;
-    if (p.derivation) {
+    if (p.derivation && keys.subkeys !== null) {
       payload = decrypt(p.cipher, 'cbc', kbek, ct, mac);
-      expected = cmac(p.cipher, kbak, Buffer.concat([headerBytes, payload])).subarray(0, p.macLength);
+      expected = cmacWithSubkeys(p.cipher, kbak, keys.subkeys, Buffer.concat([headerBytes, payload])).subarray(0, p.macLength);
     } else {
       expected = cbcMac('tdes', kbak, Buffer.concat([headerBytes, ct])).subarray(0, p.macLength);
     }
@@ -281,7 +349,8 @@ export function unwrapDetailed(kbpk: Uint8Array, block: string): UnwrappedKey & 
       padding: Buffer.from(payload.subarray(2 + n)),
     };
   } finally {
-    wipe(kbek, kbak, payload);
+    wipe(payload);
+    if (owned) wipeBlockKeys(keys);
   }
 }
 
@@ -289,7 +358,7 @@ export function unwrapDetailed(kbpk: Uint8Array, block: string): UnwrappedKey & 
  * Verify and decrypt a key block. The authenticator is checked in constant time before the
  * payload is interpreted. Pass `expect` to enforce usage binding at the same time.
  */
-export function unwrap(kbpk: Uint8Array, block: string, expect?: UsageRequirement): UnwrappedKey {
+export function unwrap(kbpk: Kbpk, block: string, expect?: UsageRequirement): UnwrappedKey {
   const { header, key, padding } = unwrapDetailed(kbpk, block);
   wipe(padding);
   if (expect) {

@@ -9,6 +9,7 @@ import { refuse } from '../refusal.js';
 import { ResponseCode } from '../response-codes.js';
 import { safeText, startResponse } from '../response.js';
 import { localTimeFields } from '../local-time.js';
+import { endOperatorSessions } from '../operator-gate.js';
 
 export async function handleSignOff(ctx: HostContext, req: HostRequest): Promise<HandlerResult> {
   const auth = await authorize(ctx, req.message);
@@ -22,6 +23,8 @@ export async function handleSignOff(ctx: HostContext, req: HostRequest): Promise
     operatorNo: operator !== undefined && operator !== '' ? operator : null,
     detail: { address: req.remoteAddress },
   });
+  // Whoever was signed on at the terminal is signed off with it (docs/protocol-operators.md).
+  await endOperatorSessions(ctx.db, auth.terminal.merchantNo, auth.terminal.terminalNo, 'terminal-sign-off', req.remoteAddress);
   const rsp = startResponse(req.message, ResponseCode.Approved);
   const now = localTimeFields(new Date(), auth.merchant.timeZone);
   rsp.set(12, now.time);

@@ -9,11 +9,15 @@
  * | 004 | as 003, then TDK(16) KCV(4) — 60 bytes |
  *
  * Keys are generated in the HSM and leave it only encrypted under the TMK; the store receives the
- * LMK-wrapped blocks (rotateKeys, which bumps the key generation atomically).
+ * LMK-wrapped blocks (issueKeys: one statement that locks the terminal row, re-checks terminal and
+ * merchant status, bumps the key generation and appends the `keys.rotated` event). Database work
+ * per sign-on: the authorisation read (merchant joined with terminal, which also brings the TMK
+ * block) and that one call. The response is built only after the call has committed.
  */
 import type { ExportedKey, KeySpec, WrappedKey } from '../../crypto/hsm/hsm.js';
 import { toHex } from '../../crypto/cipher.js';
-import { rotateKeys, type KeyScheme } from '../../store/index.js';
+import type { KeyScheme } from '../../store/index.js';
+import { issueKeys } from '../../store/keys.js';
 import { authorize } from '../authorize.js';
 import type { HandlerResult, HostContext, HostRequest } from '../context.js';
 import { localTimeFields } from '../local-time.js';
@@ -94,7 +98,8 @@ export async function handleSignOn(ctx: HostContext, req: HostRequest): Promise<
 
   const operator = safeText(msg, 63)?.trim();
   const operatorNo = operator !== undefined && operator !== '' ? operator : null;
-  const generation = await rotateKeys(ctx.db, {
+  const ref = `${terminal.merchantNo}/${terminal.terminalNo}`;
+  const issued = await issueKeys(ctx.db, {
     merchantNo: terminal.merchantNo,
     terminalNo: terminal.terminalNo,
     scheme,
@@ -102,7 +107,23 @@ export async function handleSignOn(ctx: HostContext, req: HostRequest): Promise<
     kcvs: { pik: toHex(pikX.kcv), mak: toHex(makX.kcv), tdk: tdkX === null ? null : toHex(tdkX.kcv) },
     operatorNo,
     address: req.remoteAddress,
+    // Terminal or merchant disabled since the authorisation read: refused under the row lock.
+    requireActive: true,
+    actor: `terminal:${ref}`,
+    origin: req.remoteAddress,
+    resource: `terminal:${ref}`,
   });
+  switch (issued.outcome) {
+    case 'issued':
+      break;
+    case 'not-found':
+      return refuse(ctx, req, { event: EVENT, code: ResponseCode.TerminalNotRegistered, reason: 'terminal not registered', detail: { scheme } });
+    case 'merchant-inactive':
+      return refuse(ctx, req, { event: EVENT, code: ResponseCode.InvalidMerchant, reason: `merchant ${issued.status}`, detail: { scheme } });
+    case 'terminal-inactive':
+      return refuse(ctx, req, { event: EVENT, code: ResponseCode.NotPermittedOnTerminal, reason: `terminal ${issued.status}`, detail: { scheme } });
+  }
+  const { generation } = issued;
 
   const rsp = startResponse(msg, ResponseCode.Approved);
   const now = localTimeFields(new Date(), merchant.timeZone);
@@ -116,5 +137,17 @@ export async function handleSignOn(ctx: HostContext, req: HostRequest): Promise<
     { terminalNo: terminal.terminalNo, merchantNo: terminal.merchantNo, scheme, generation, operatorNo },
     'terminal signed on',
   );
-  return { response: rsp, terminal: { ...terminal, keyGeneration: generation, keysIssuedAt: new Date(), rekeyRequested: false }, freshKeys: true };
+  // The terminal as the sign-on left it; processingRequirementFor reads the parameter versions from it.
+  const signedOn = {
+    ...terminal,
+    keyGeneration: generation,
+    keysIssuedAt: issued.issuedAt,
+    lastSignOnAt: issued.issuedAt,
+    lastSignOnOperator: operatorNo,
+    lastAddress: req.remoteAddress,
+    rekeyRequested: false,
+    paramsVersion: issued.paramsVersion,
+    paramsDownloadedVersion: issued.paramsDownloadedVersion,
+  };
+  return { response: rsp, terminal: signedOn, freshKeys: true };
 }

@@ -1,0 +1,140 @@
+/**
+ * `qiandao terminal operator-sign-on | operator-sign-off | supervisor-approve` — the operator
+ * messages from a terminal (docs/protocol-operators.md), one exchange per run: the terminal signs
+ * on, then sends the operator message. The host keeps the operator's sign-on and a supervisor
+ * approval between runs, so a later `qiandao terminal refund` from the same terminal uses them.
+ * Passwords are read from standard input (first line).
+ */
+import { parseArgs } from 'node:util';
+import { isPermission, normaliseOperatorNo } from '../../../operators/index.js';
+import { TerminalClient, isTerminalError } from '../../../terminal/index.js';
+import { operatorSignOff, operatorSignOn, supervisorApprove, type OperatorAnswer } from '../../../terminal/operators.js';
+import type { Command } from '../../command.js';
+import { CliError } from '../../errors.js';
+import { printJson, readFileArg, readStdin } from '../../io.js';
+import { describeTerminalFailure, parseMid, parsePort, parseScheme, parseTid, readTmkFile, requireString } from '../sim/options.js';
+
+const CONNECTION_OPTIONS = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string' },
+  tid: { type: 'string' },
+  mid: { type: 'string' },
+  'tmk-file': { type: 'string' },
+  scheme: { type: 'string', default: '004' },
+  operator: { type: 'string', default: '01' },
+  timeout: { type: 'string', default: '30' },
+  'tls-ca': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+interface ConnectionValues {
+  host?: string | undefined;
+  port?: string | undefined;
+  tid?: string | undefined;
+  mid?: string | undefined;
+  'tmk-file'?: string | undefined;
+  scheme?: string | undefined;
+  timeout?: string | undefined;
+  'tls-ca'?: string | undefined;
+}
+
+/** Connect, sign the terminal on, run `fn`, close; terminal failures become CLI errors (exit 1). */
+async function withTerminal<T>(values: ConnectionValues, fn: (client: TerminalClient) => Promise<T>): Promise<T> {
+  const host = requireString(values.host, '--host');
+  const port = parsePort(values.port, '--port', false);
+  const terminalNo = parseTid(values.tid);
+  const merchantNo = parseMid(values.mid);
+  const keyScheme = parseScheme(values.scheme);
+  const timeoutS = Number(values.timeout ?? '30');
+  if (!(timeoutS > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
+  const tmk = readTmkFile(values['tmk-file']);
+  const ca = values['tls-ca'] !== undefined ? readFileArg(values['tls-ca'], '--tls-ca') : undefined;
+  const client = new TerminalClient({
+    host,
+    port,
+    terminalNo,
+    merchantNo,
+    tmk,
+    keyScheme,
+    reconnect: false,
+    autoSignOn: false,
+    requestTimeoutMs: Math.round(timeoutS * 1000),
+    firstStan: (Math.floor(Date.now() / 10) % 999_000) + 1,
+    ...(ca !== undefined ? { tls: { ca } } : {}),
+  });
+  try {
+    await client.connect();
+    await client.signOn();
+    return await fn(client);
+  } catch (e) {
+    if (isTerminalError(e)) throw new CliError(describeTerminalFailure(e, host, port), e.reason === 'BAD_ARGUMENT' ? 2 : 1);
+    throw e;
+  } finally {
+    await client.close();
+  }
+}
+
+const CONN = '--host 127.0.0.1 --port 5000 --tid 12345678 --mid 898110070110001 --tmk-file tmk.hex [--scheme 004] [--timeout 30] [--tls-ca host-cert.pem] [--json]';
+
+async function password(): Promise<string> {
+  const text = (await readStdin()).split(/\r?\n/)[0]?.trim() ?? '';
+  if (!/^[0-9]{4,12}$/.test(text)) throw new CliError('the password (standard input, first line) must be 4 to 12 digits');
+  return text;
+}
+
+function operatorArg(raw: string | undefined, name: string): string {
+  const n = normaliseOperatorNo(raw);
+  if (n === null) throw new CliError(`${name} must be two digits 00-99, got '${String(raw)}'`);
+  return n;
+}
+
+function report(what: string, a: OperatorAnswer, json: boolean): void {
+  if (json) printJson(a);
+  else process.stdout.write(`${what}: ${a.responseCode} ${a.meaning}${a.macValid ? '' : ' (response MAC not verified)'}\n`);
+  if (!a.approved) throw new CliError(`${what} refused: ${a.responseCode} ${a.meaning}`, 1);
+  if (!a.macValid) throw new CliError(`${what}: the host's answer has a wrong or missing MAC`, 1);
+}
+
+const SIGN_ON_USAGE = `qiandao terminal operator-sign-on ${CONN} --operator 01  (password on stdin)`;
+const signOn: Command = {
+  path: ['terminal', 'operator-sign-on'],
+  summary: 'Sign the terminal on, then an operator (password checked by the host)',
+  usage: SIGN_ON_USAGE,
+  async run(argv) {
+    const { values } = parseArgs({ args: argv, options: CONNECTION_OPTIONS });
+    const op = operatorArg(values.operator, '--operator');
+    const pw = await password();
+    const a = await withTerminal(values, (client) => operatorSignOn(client, op, pw));
+    report(`operator ${op} sign-on`, a, values.json);
+  },
+};
+
+const SIGN_OFF_USAGE = `qiandao terminal operator-sign-off ${CONN} --operator 01`;
+const signOff: Command = {
+  path: ['terminal', 'operator-sign-off'],
+  summary: 'Sign an operator off at a terminal',
+  usage: SIGN_OFF_USAGE,
+  async run(argv) {
+    const { values } = parseArgs({ args: argv, options: CONNECTION_OPTIONS });
+    const op = operatorArg(values.operator, '--operator');
+    report(`operator ${op} sign-off`, await withTerminal(values, (client) => operatorSignOff(client, op)), values.json);
+  },
+};
+
+const APPROVE_USAGE = `qiandao terminal supervisor-approve ${CONN} --permission refund [--approver 00]  (supervisor password on stdin)`;
+const approve: Command = {
+  path: ['terminal', 'supervisor-approve'],
+  summary: 'A supervisor approves one request (e.g. a refund) for the operator signed on at a terminal',
+  usage: APPROVE_USAGE,
+  async run(argv) {
+    const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, permission: { type: 'string' }, approver: { type: 'string', default: '00' } } });
+    const permission = values.permission;
+    if (!isPermission(permission)) throw new CliError(`--permission must be sale, balance, void, refund, settle, manage-operators, reprint or preauth\nUsage: ${APPROVE_USAGE}`);
+    const approver = operatorArg(values.approver, '--approver');
+    const pw = await password();
+    const a = await withTerminal(values, (client) => supervisorApprove(client, { permission, password: pw, approverNo: approver }));
+    report(`approval of ${permission} by ${approver}`, a, values.json);
+  },
+};
+
+export const terminalOperatorCommands: Command[] = [signOn, signOff, approve];
