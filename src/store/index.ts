@@ -38,6 +38,10 @@ export {
   markAllOffline,
   markParamsDownloaded,
   setBatchNo,
+  getTerminalAndMerchant,
+  setConnections,
+  type TerminalAndMerchant,
+  type ConnectionUpdate,
   type Terminal,
   type TerminalRef,
   type TerminalStatus,
@@ -47,12 +51,15 @@ export {
 } from './terminals.js';
 export {
   rotateKeys,
+  issueKeys,
   currentAndGraceKeys,
   getKeyGeneration,
   listKeyGenerations,
   type KeyScheme,
   type KeyGeneration,
   type RotateKeysInput,
+  type IssueKeysInput,
+  type IssueKeysResult,
   type CurrentAndGraceKeys,
 } from './keys.js';
 export { appendEvent, listEvents, type StoreEvent, type NewEvent, type ListEventsOptions } from './events.js';
