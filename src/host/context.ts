@@ -29,6 +29,11 @@ export interface HostContext {
   readonly risk: RiskEngine | undefined;
   /** An operator's sign-on lapses after this long without a transaction. */
   readonly operatorIdleSeconds: number;
+  /**
+   * Journal entries this host process is working on right now (ids). A pending entry not in it
+   * was left by a failed stand-in reversal or a previous run: a 0400 for it may reverse it.
+   */
+  readonly journalInFlight?: Set<string>;
 }
 
 /** One decoded request. */

@@ -8,3 +8,4 @@ export { buildKeyField, handleSignOn } from './handlers/sign-on.js';
 export { handleEcho, handleSignOff } from './handlers/network.js';
 export { terminalTmk } from './tmk.js';
 export { encodeParameters, handleParameterDownload, handleStatusUpload } from './handlers/parameters.js';
+export { recoverPending, type RecoveryReport } from './recovery.js';

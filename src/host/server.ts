@@ -10,6 +10,9 @@
  * - Idle connections (no bytes for idleTimeoutMs, nothing in flight) are closed.
  * - close(): stop accepting, ignore new requests, answer every request in flight, then end the
  *   sockets (destroying any the peer has not closed after closeTimeoutMs).
+ * - Before listening, journal entries a previous run left pending are reversed with the issuer
+ *   (./recovery.ts); while running, a periodic sweep does the same for entries a failed stand-in
+ *   reversal left behind.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
@@ -22,6 +25,7 @@ import type { Db } from '../store/index.js';
 import { Connection, errInfo } from './connection.js';
 import type { HostContext } from './context.js';
 import { Presence } from './presence.js';
+import { recoverPending, type RecoveryReport } from './recovery.js';
 import { DEFAULT_ROUTES, type Route } from './router.js';
 import { createRrnGenerator } from './rrn.js';
 
@@ -59,6 +63,18 @@ export interface HostOptions {
   operatorIdleSeconds?: number;
   /** Replace the routing table (tests, extensions). Default DEFAULT_ROUTES. */
   routes?: readonly Route[];
+  /**
+   * Before listening, reverse with the issuer every journal entry a previous run left pending
+   * (src/host/recovery.ts). Default true.
+   */
+  recover?: boolean;
+  /**
+   * While running, reverse every so often the journal entries left pending (a stand-in reversal
+   * that could not reach the issuer) once they are `recoveryAgeMs` old; 0 disables. Default 60 000.
+   */
+  recoveryIntervalMs?: number;
+  /** Minimum age of a pending entry for the periodic sweep. Default 120 000. */
+  recoveryAgeMs?: number;
 }
 
 export interface RunningHost {
@@ -68,6 +84,8 @@ export interface RunningHost {
   readonly connections: number;
   /** Requests being handled (received, not yet answered). */
   readonly pending: number;
+  /** What crash recovery found and did at start (all zero when disabled). */
+  readonly recovery: RecoveryReport;
   /** Graceful shutdown; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -101,7 +119,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     issuer: options.issuer,
     risk: options.risk,
     operatorIdleSeconds: positive('operatorIdleSeconds', options.operatorIdleSeconds ?? 1800, false),
+    journalInFlight: new Set<string>(),
   };
+  const recovery: RecoveryReport =
+    options.recover === false
+      ? { pending: 0, reversed: 0, left: 0 }
+      : await recoverPending({ db: ctx.db, hsm: ctx.hsm, issuer: ctx.issuer, logger: options.logger });
   const profile = defineFrameProfile({ ...CUP_POS_FRAME, maxFrameLength: options.maxFrameLength ?? CUP_POS_FRAME.maxFrameLength });
   const idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs ?? 300_000, true);
   const closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? 2000, true);
@@ -134,10 +157,28 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     socket.destroy();
   });
 
+  const recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? 60_000, true);
+  const recoveryAgeMs = positive('recoveryAgeMs', options.recoveryAgeMs ?? 120_000, true);
+  let sweeping = false;
+  const sweep = (): void => {
+    if (sweeping || closing !== null) return;
+    sweeping = true;
+    track(
+      recoverPending({ db: ctx.db, hsm: ctx.hsm, issuer: ctx.issuer, logger, skip: ctx.journalInFlight, olderThanMs: recoveryAgeMs })
+        .catch((e: unknown) => logger.error({ err: errInfo(e) }, 'journal sweep failed'))
+        .finally(() => {
+          sweeping = false;
+        }),
+    );
+  };
+
   const port = await listen(server, options.port, options.host ?? '127.0.0.1');
+  const sweepTimer = recoveryIntervalMs > 0 && ctx.issuer !== undefined ? setInterval(sweep, recoveryIntervalMs) : null;
+  sweepTimer?.unref();
   logger.info({ port, host: options.host ?? '127.0.0.1', tls: options.tls !== undefined }, 'host listening');
 
   const shutdown = async (): Promise<void> => {
+    if (sweepTimer !== null) clearInterval(sweepTimer);
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     const open = [...connections];
     logger.info({ connections: open.length }, 'host closing: answering requests in flight');
@@ -158,6 +199,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 
   return {
     port,
+    recovery,
     get connections() {
       return connections.size;
     },

@@ -1,0 +1,52 @@
+/**
+ * The PAN of a journal entry while it is pending, encrypted inside the HSM (TDES-CBC, random IV)
+ * under the journal data key: crash recovery needs it to reverse with the issuer, whose reversal
+ * is checked against the card. The data key is generated in the HSM on first use and stored
+ * LMK-wrapped in journal_keys; the cipher is cleared when the entry becomes final.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Hsm, WrappedKey } from '../crypto/hsm/hsm.js';
+import type { Db } from '../store/db.js';
+
+const keys = new WeakMap<Db, Promise<WrappedKey>>();
+
+async function loadOrCreate(db: Db, hsm: Hsm): Promise<WrappedKey> {
+  const read = async (): Promise<WrappedKey | null> => {
+    const r = await db.query<{ key_block: string; key_kcv: string }>('SELECT key_block, key_kcv FROM journal_keys WHERE id = 1');
+    const row = r.rows[0];
+    return row === undefined ? null : { usage: 'TDK', algorithm: 'tdes', length: 16, kcv: row.key_kcv.toUpperCase(), block: row.key_block };
+  };
+  const existing = await read();
+  if (existing !== null) return existing;
+  const k = await hsm.generateKey({ usage: 'TDK', algorithm: 'tdes', length: 16 });
+  await db.query('INSERT INTO journal_keys (id, key_block, key_kcv) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [k.block, k.kcv]);
+  const stored = await read();
+  if (stored === null) throw new Error('journal data key could not be stored');
+  return stored;
+}
+
+/** The journal data key (cached per store handle). */
+export function journalKey(db: Db, hsm: Hsm): Promise<WrappedKey> {
+  let p = keys.get(db);
+  if (p === undefined) {
+    p = loadOrCreate(db, hsm);
+    keys.set(db, p);
+    p.catch(() => keys.delete(db));
+  }
+  return p;
+}
+
+/** IV (8 bytes) + ciphertext of the PAN padded with spaces to 24 bytes, as lower-case hex. */
+export async function sealPan(db: Db, hsm: Hsm, pan: string): Promise<string> {
+  const key = await journalKey(db, hsm);
+  const iv = randomBytes(8);
+  const ct = await hsm.encryptData(key, Buffer.from(pan.padEnd(24, ' '), 'ascii'), 'cbc', iv);
+  return Buffer.concat([iv, ct]).toString('hex');
+}
+
+export async function openPan(db: Db, hsm: Hsm, sealed: string): Promise<string> {
+  const key = await journalKey(db, hsm);
+  const raw = Buffer.from(sealed, 'hex');
+  const clear = await hsm.decryptData(key, raw.subarray(8), 'cbc', raw.subarray(0, 8));
+  return clear.toString('ascii').trim();
+}
