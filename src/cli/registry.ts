@@ -10,6 +10,7 @@ import { consoleCommands } from './commands/console/index.js';
 import { cardCommands } from './commands/card/index.js';
 import { tradeCommands } from './commands/trade/index.js';
 import { auditCommands } from './commands/audit/index.js';
+import { riskCommands } from './commands/risk/index.js';
 
 /** Every CLI command, in the order `qiandao --help` lists them. */
 export const commands: Command[] = [
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   ...cardCommands,
   ...consoleCommands,
   ...auditCommands,
+  ...riskCommands,
   decodeCommand,
   encodeCommand,
   ...cryptoCommands,

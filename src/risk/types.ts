@@ -31,6 +31,8 @@ export interface RuleFiring {
   ruleId: string;
   outcome: RiskOutcome;
   reason: string;
+  /** On a decline firing: the response code the rule answers with. */
+  responseCode?: string;
 }
 
 export interface RiskDecision {

@@ -29,3 +29,33 @@ export {
 export { StanCounter, STAN_MAX } from './stan.js';
 export { backoffDelay, type BackoffOptions } from './backoff.js';
 export { parseHostTime, formatHostTime } from './host-time.js';
+export {
+  TradeTerminal,
+  tradeTerminal,
+  purchase,
+  balance,
+  voidPurchase,
+  refund,
+  preauth,
+  completion,
+  preauthVoid,
+  completionVoid,
+  qrPurchase,
+  settle,
+  requireApproved,
+  clockStan,
+  type TradeKind,
+  type TradeResult,
+  type TradeOptions,
+  type Card,
+  type PurchaseInput,
+  type BalanceInput,
+  type VoidInput,
+  type RefundInput,
+  type CompletionInput,
+  type QrPurchaseInput,
+  type SettlementOutcome,
+  type PendingReversal,
+} from './trade.js';
+export { TerminalBatch, nextBatchNo, batchSnapshot, restoreBatch, type BatchRecord, type BatchSnapshot } from './batch.js';
+export { downloadParameters, type DownloadedParameters } from './parameters.js';

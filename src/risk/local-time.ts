@@ -1,0 +1,79 @@
+/**
+ * Merchant-local wall-clock time with Intl (no libraries). Intl applies the zone's rules for the
+ * instant given, so daylight-saving changes are handled: 08:00 local is a different UTC instant in
+ * winter and in summer.
+ */
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+function formatFor(timeZone: string): Intl.DateTimeFormat {
+  let f = formats.get(timeZone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formats.set(timeZone, f);
+  }
+  return f;
+}
+
+export interface LocalTime {
+  /** YYYY-MM-DD in the zone. */
+  date: string;
+  /** HH:MM:SS in the zone. */
+  time: string;
+  /** Seconds since local midnight, 0..86399. */
+  secondOfDay: number;
+}
+
+/** Wall-clock date and time of `at` in `timeZone` (IANA name; throws RangeError for an unknown zone). */
+export function localTime(at: Date, timeZone: string): LocalTime {
+  const parts: Record<string, string> = {};
+  for (const p of formatFor(timeZone).formatToParts(at)) parts[p.type] = p.value;
+  const n = (k: string): number => Number(parts[k] ?? '0');
+  const two = (k: string): string => String(n(k)).padStart(2, '0');
+  const hour = n('hour') % 24;
+  return {
+    date: `${parts['year'] ?? '0000'}-${two('month')}-${two('day')}`,
+    time: `${String(hour).padStart(2, '0')}:${two('minute')}:${two('second')}`,
+    secondOfDay: hour * 3600 + n('minute') * 60 + n('second'),
+  };
+}
+
+/** True when `timeZone` is an IANA zone name this runtime knows. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const CLOCK_RE = /^([01][0-9]|2[0-4]):([0-5][0-9])(?::([0-5][0-9]))?$/;
+
+/** "HH:MM" or "HH:MM:SS" (24:00 allowed as end of day) as seconds since midnight, or undefined. */
+export function parseClock(text: unknown): number | undefined {
+  if (typeof text !== 'string') return undefined;
+  const m = CLOCK_RE.exec(text);
+  if (!m) return undefined;
+  const s = Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3] ?? '0');
+  return s <= 86_400 ? s : undefined;
+}
+
+/**
+ * Whether a local second of the day lies in the window [start, end). A window whose start is
+ * after its end runs overnight (22:00–06:00); start == end means all day.
+ */
+export function inWindow(secondOfDay: number, start: number, end: number): boolean {
+  if (start === end) return true;
+  if (start < end) return secondOfDay >= start && secondOfDay < end;
+  return secondOfDay >= start || secondOfDay < end;
+}
