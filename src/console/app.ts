@@ -14,6 +14,7 @@ import { DEFAULT_POLICY, type AuthPolicy, type ConsoleContext } from './context.
 import { registerDocsUi, registerOpenApi } from './openapi.js';
 import { installProblemHandlers, ProblemError } from './problem.js';
 import { accessReviewRoutes } from './routes/access-review.js';
+import { alertRoutes } from './routes/alerts.js';
 import { auditRoutes } from './routes/audit.js';
 import { authRoutes, type SignInLimits } from './routes/auth.js';
 import { merchantRoutes } from './routes/merchants.js';
@@ -21,6 +22,7 @@ import { operatorRoutes } from './routes/operators.js';
 import { terminalRoutes } from './routes/terminals.js';
 import { userRoutes } from './routes/users.js';
 import { SHARED_SCHEMAS } from './schemas.js';
+import { uiRoutes } from './ui.js';
 
 export interface ConsoleOptions {
   db: Db;
@@ -87,6 +89,8 @@ export async function buildConsole(opts: ConsoleOptions): Promise<FastifyInstanc
   userRoutes(app, ctx);
   auditRoutes(app, ctx);
   accessReviewRoutes(app, ctx);
+  alertRoutes(app, ctx);
+  uiRoutes(app);
 
   await registerDocsUi(app);
   return app;

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { addMerchant, addTerminal } from '../../src/store/index.js';
 import { addOperator } from '../../src/store/operators.js';
+import { raiseAlert } from '../../src/risk/alerts.js';
 import { describeBackends, merchantNo } from '../store/helpers.js';
 import { ConsoleFixture, type Account } from './fixture.js';
 
@@ -32,6 +33,10 @@ const ADMINS: Record<Who, Expect> = { platform: 'ok', merchant: 'ok', auditor: 4
 const AUDIT: Record<Who, Expect> = { platform: 'ok', merchant: 403, auditor: 'ok' };
 
 let seq = 0;
+/** Alerts raised in beforeAll, one taken per acknowledgement row and role (an alert is acknowledged once). */
+const alertIds: Record<'mine' | 'other', string[]> = { mine: [], other: [] };
+const ackPath = (i: Ids, whose: 'mine' | 'other'): string =>
+  i.mine === '{merchantNo}' ? '/api/alerts/{id}/ack' : `/api/alerts/${alertIds[whose].shift() ?? '999999'}/ack`;
 const ROWS: Row[] = [
   { name: 'who am I', method: 'GET', path: () => '/api/auth/me', expect: ALL },
   { name: 'list merchants', method: 'GET', path: () => '/api/merchants', expect: ADMINS },
@@ -84,6 +89,10 @@ const ROWS: Row[] = [
   { name: 'audit export', method: 'GET', path: () => '/api/audit/events.csv', expect: AUDIT },
   { name: 'access-review report', method: 'GET', path: () => '/api/access-review/report', expect: AUDIT },
   { name: 'access reviews', method: 'GET', path: () => '/api/access-review/reviews', expect: AUDIT },
+  { name: 'list alerts', method: 'GET', path: () => '/api/alerts', expect: ADMINS },
+  { name: "other merchant's alerts", method: 'GET', path: (i) => `/api/alerts?merchantNo=${i.other}`, expect: PLATFORM_ONLY },
+  { name: 'acknowledge own alert', method: 'POST', path: (i) => ackPath(i, 'mine'), expect: ADMINS },
+  { name: "acknowledge other merchant's alert", method: 'POST', path: (i) => ackPath(i, 'other'), expect: PLATFORM_ONLY },
   { name: 'record access review', method: 'POST', path: () => '/api/access-review/reviews', body: () => ({ notes: 'quarterly check', changes: [] }), expect: PLATFORM_ONLY },
 ];
 
@@ -104,6 +113,13 @@ describeBackends('console role matrix', (backend) => {
     accounts.auditor = await f.account('auditor1', 'auditor');
     await f.create('target-user', 'auditor');
     await f.create('spare-user', 'auditor');
+    for (const whose of ['mine', 'other'] as const) {
+      alertIds[whose] = [];
+      for (let n = 0; n < 3; n++) {
+        const a = await raiseAlert(f.db, { kind: 'sign-on.burst', severity: 'warning', merchantNo: ids[whose], terminalNo: ids.tid, summary: `test alert ${n}` });
+        if (a) alertIds[whose].push(a.id);
+      }
+    }
   });
   afterAll(() => f.stop());
 
