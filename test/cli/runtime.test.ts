@@ -15,6 +15,11 @@ import { SoftHsm } from '../../src/crypto/hsm/soft-hsm.js';
 import { startHost, type RunningHost } from '../../src/host/index.js';
 import { addMerchant, addTerminal, openStore, setTerminalTmk, type Db } from '../../src/store/index.js';
 import { startHostService } from '../../src/cli/commands/host.js';
+import { openIssuerSimulator } from '../../src/issuer/index.js';
+import { setRule } from '../../src/risk/index.js';
+import { addOperator } from '../../src/store/operators.js';
+import { tradeTerminal } from '../../src/terminal/index.js';
+import { operatorSignOn } from '../../src/terminal/operators.js';
 import { selfSignedCert } from '../helpers/self-signed-cert.js';
 import { TerminalClient } from '../../src/terminal/index.js';
 import { percentile, progressLine, runLimited, simTerminalNo, ttyProgress } from '../../src/terminal/sim/index.js';
@@ -254,6 +259,16 @@ describe('host start/stop (startHostService)', () => {
       try {
         await client.connect();
         expect((await client.signOn()).responseCode).toBe('00');
+        // The service's default issuer is the simulator and risk rules are on: a cashier and a
+        // test card make an approved purchase (the shop trades around the clock for the test).
+        await addOperator(svc.db, { merchantNo: MID, operatorNo: '01', name: 'Cashier', password: '2468', mustChangePassword: false }, { actor: 'test' });
+        await setRule(svc.db, { scope: MID, ruleId: 'trading-window', patch: { enabled: false }, actor: 'test' });
+        const issuer = await openIssuerSimulator({ db: svc.db, hsm: svc.hsm });
+        const { pan, card } = await issuer.addCard({ pin: '1357', balance: 5000 });
+        expect((await operatorSignOn(client, '01', '2468')).responseCode).toBe('00');
+        const bought = await tradeTerminal(client).purchase({ card: { pan, expiry: card.expiry }, amount: 1200, pin: '1357' });
+        expect(bought.responseCode).toBe('00');
+        expect((await issuer.getCard(card.cardId))?.balance).toBe(3800);
       } finally {
         await client.close();
       }
@@ -309,5 +324,10 @@ describe('host start/stop (startHostService)', () => {
     const l = await runCli(['host', 'start', '--log-level', 'loud']);
     expect(l.code).toBe(2);
     expect(l.stderr).toMatch(/--log-level must be one of/);
+    const i = await runCli(['host', 'start', '--issuer', 'visa']);
+    expect(i.code).toBe(2);
+    expect(i.stderr).toMatch(/--issuer must be simulator or none/);
+    const rk = await runCli(['host', 'start', '--risk', 'maybe']);
+    expect(rk.code).toBe(2);
   });
 });

@@ -5,6 +5,11 @@
  *           migrations are applied on open
  *   HSM     SoftHsm; LMK from QIANDAO_LMK, else --lmk-file (default DATA/lmk.hex). A development
  *           LMK is generated only with --dev-lmk (never when NODE_ENV=production).
+ *   issuer  --issuer simulator (default): the in-process issuer simulator over the same store (test
+ *           cards from `qiandao card add`); none: financial requests are answered 91
+ *   risk    the risk-rule engine on every financial request (--risk off disables it), and the
+ *           sign-on anomaly monitor raising alerts
+ *   audit   new events are linked into the audit hash chain every second
  *   logs    pino JSON lines on stdout
  *   stop    SIGINT / SIGTERM: stop accepting, answer requests in flight, close store and HSM.
  *
@@ -17,6 +22,8 @@ import { pino, type Logger } from 'pino';
 import { SoftHsm } from '../../crypto/hsm/soft-hsm.js';
 import { startSealer } from '../../audit/index.js';
 import { startHost, type RunningHost } from '../../host/index.js';
+import { openIssuerSimulator } from '../../issuer/index.js';
+import { createRiskEngine, startMonitor } from '../../risk/index.js';
 import { openStore, type Db } from '../../store/index.js';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
@@ -43,6 +50,10 @@ export interface HostServiceConfig {
   idleTimeoutSeconds?: number;
   /** Serve TLS with this PEM certificate and key (both or neither). */
   tls?: { cert: Buffer; key: Buffer };
+  /** Where financial requests are authorised. Default 'simulator'. */
+  issuer?: 'simulator' | 'none';
+  /** Evaluate risk rules and run the sign-on monitor. Default true. */
+  risk?: boolean;
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -75,7 +86,12 @@ export async function startHostService(config: HostServiceConfig, logger: Logger
     if (url === undefined && config.pgliteDir === undefined) mkdirSync(dataDir, { recursive: true });
     db = await openStore(url !== undefined ? { url } : { dataDir: config.pgliteDir ?? join(dataDir, 'pglite') });
     logger.info({ store: url !== undefined ? 'postgres' : 'pglite', lmkKcv: hsm.lmkKcv }, 'store and HSM open');
+    const issuer = config.issuer === 'none' ? undefined : await openIssuerSimulator({ db, hsm, logger });
+    const risk = config.risk === false ? undefined : createRiskEngine({ logger });
+    logger.info({ issuer: issuer === undefined ? 'none' : 'simulator', risk: risk !== undefined }, 'financial services');
     const host = await startHost({
+      ...(issuer !== undefined ? { issuer } : {}),
+      ...(risk !== undefined ? { risk } : {}),
       port: config.port,
       host: config.listen ?? '127.0.0.1',
       db,
@@ -88,6 +104,8 @@ export async function startHostService(config: HostServiceConfig, logger: Logger
     const openDb = db;
     // Link new events into the audit hash chain every second (src/audit).
     const sealer = startSealer({ db: openDb, logger, intervalMs: 1000 });
+    // Sign-on anomalies (failed operator sign-ons, outside trading hours, new address) -> alerts.
+    const monitor = config.risk === false ? null : startMonitor({ db: openDb, logger, intervalMs: 10_000 });
     let stopping: Promise<void> | null = null;
     return {
       host,
@@ -98,6 +116,7 @@ export async function startHostService(config: HostServiceConfig, logger: Logger
         stopping ??= (async () => {
           try {
             await host.close();
+            await monitor?.stop();
             await sealer.stop();
           } finally {
             await openDb.close().catch((e: unknown) => logger.error({ err: String(e) }, 'closing the store failed'));
@@ -132,7 +151,7 @@ export const hostStartCommand: Command = {
   path: ['host', 'start'],
   summary: 'Run the acquiring host (store + SoftHsm + TCP server); pino logs on stdout, Ctrl-C stops',
   usage:
-    'qiandao host start [--port 5000] [--listen 127.0.0.1] [--data ./data] [--database-url URL] [--lmk-file FILE] [--dev-lmk] [--key-lifetime 86400] [--idle-timeout 300] [--tls-cert cert.pem --tls-key key.pem] [--log-level info]',
+    'qiandao host start [--port 5000] [--listen 127.0.0.1] [--data ./data] [--database-url URL] [--lmk-file FILE] [--dev-lmk] [--key-lifetime 86400] [--idle-timeout 300] [--tls-cert cert.pem --tls-key key.pem] [--issuer simulator|none] [--risk on|off] [--log-level info]',
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
@@ -148,8 +167,13 @@ export const hostStartCommand: Command = {
         'log-level': { type: 'string', default: 'info' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
+        issuer: { type: 'string', default: 'simulator' },
+        risk: { type: 'string', default: 'on' },
       },
     });
+    const issuerKind = values.issuer;
+    if (issuerKind !== 'simulator' && issuerKind !== 'none') throw new CliError(`--issuer must be simulator or none, got '${String(issuerKind)}'`);
+    if (values.risk !== 'on' && values.risk !== 'off') throw new CliError(`--risk must be on or off, got '${String(values.risk)}'`);
     const port = parsePort(values.port);
     const tls = readTlsFiles(values['tls-cert'], values['tls-key']);
     const keyLifetimeSeconds = parsePositiveInt(values['key-lifetime'], '--key-lifetime');
@@ -170,6 +194,8 @@ export const hostStartCommand: Command = {
         keyLifetimeSeconds,
         idleTimeoutSeconds,
         ...(tls !== undefined ? { tls } : {}),
+        issuer: issuerKind,
+        risk: values.risk === 'on',
       },
       logger,
     );
