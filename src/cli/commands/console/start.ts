@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { startSealer } from '../../../audit/index.js';
 import { startConsole } from '../../../console/index.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
@@ -39,10 +40,13 @@ export const consoleStartCommand: Command = {
       const db = await openStoreFrom(values);
       try {
         const running = await startConsole({ db, hsm, logger, port, host: values.listen ?? '127.0.0.1', trustProxy: values['trust-proxy'] === true });
+        // Sign-ins and administrative changes are events: link them into the audit hash chain.
+        const sealer = startSealer({ db, logger, intervalMs: 1000 });
         logger.info({ port: running.port, docs: `http://${values.listen ?? '127.0.0.1'}:${running.port}/docs` }, 'management API listening');
         const signal = await waitForStopSignal();
         logger.info({ signal }, 'stopping');
         await running.close();
+        await sealer.stop();
       } finally {
         await db.close();
       }
