@@ -1,6 +1,7 @@
 /** Option parsing shared by the runtime commands (terminal sign-on, sim signon, host start). */
 import { readFileSync } from 'node:fs';
 import { isKeyScheme, type KeyScheme, type TerminalError } from '../../../terminal/index.js';
+import { simCapacity } from '../../../terminal/sim/index.js';
 import { CliError } from '../../errors.js';
 
 export function parsePort(raw: string | undefined, name = '--port', allowZero = true): number {
@@ -75,4 +76,40 @@ export function describeTerminalFailure(e: TerminalError, host: string, port: nu
   }
   if (e.reason === 'TIMEOUT') return `no response from ${host}:${port}: ${e.message}`;
   return `${e.reason}: ${e.message}`;
+}
+
+/** parseArgs options every fleet simulator (`sim signon`, `sim trade`) takes. */
+export const FLEET_OPTIONS = {
+  host: { type: 'string', default: '127.0.0.1' },
+  port: { type: 'string' },
+  mid: { type: 'string' },
+  'tid-prefix': { type: 'string', default: '1000' },
+  terminals: { type: 'string', default: '10' },
+  'tmk-file': { type: 'string' },
+  scheme: { type: 'string', default: '004' },
+  timeout: { type: 'string', default: '30' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+export interface Fleet {
+  host: string;
+  port: number;
+  merchantNo: string;
+  /** Terminal-number prefix; numbers are the prefix then a counter. */
+  prefix: string;
+  terminals: number;
+}
+
+/** Host, port, merchant and terminal numbering of a fleet simulator, checked (exit 2 on bad input). */
+export function parseFleet(values: { host?: string | undefined; port?: string | undefined; mid?: string | undefined; 'tid-prefix'?: string | undefined; terminals?: string | undefined }): Fleet {
+  const host = requireString(values.host, '--host');
+  const port = parsePort(values.port, '--port', false);
+  const merchantNo = parseMid(values.mid);
+  const prefix = values['tid-prefix'] ?? '';
+  if (!/^[0-9A-Za-z]{0,7}$/.test(prefix)) throw new CliError(`--tid-prefix must be 0 to 7 characters, got '${prefix}'`);
+  const terminals = parsePositiveInt(values.terminals, '--terminals');
+  if (terminals > simCapacity(prefix)) {
+    throw new CliError(`--terminals ${terminals} do not fit after --tid-prefix '${prefix}' (at most ${simCapacity(prefix)})`);
+  }
+  return { host, port, merchantNo, prefix, terminals };
 }

@@ -7,12 +7,12 @@
  * when it is a terminal; the summary goes to stdout. Exit 1 when any sign-on failed.
  */
 import { parseArgs } from 'node:util';
-import { runSignOnSim, simCapacity, ttyProgress, type SignOnSimSummary } from '../../../terminal/sim/index.js';
+import { runSignOnSim, ttyProgress, type SignOnSimSummary } from '../../../terminal/sim/index.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
 import { printJson } from '../../io.js';
 import { describeResponseCode } from '../../../terminal/index.js';
-import { parseMid, parsePort, parsePositiveInt, parseScheme, readTmkFile, requireString } from './options.js';
+import { FLEET_OPTIONS, parseFleet, parsePositiveInt, parseScheme, readTmkFile } from './options.js';
 
 export function formatSimSummary(s: SignOnSimSummary): string {
   const lines = [
@@ -42,28 +42,9 @@ export const simSignOnCommand: Command = {
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string' },
-        mid: { type: 'string' },
-        'tid-prefix': { type: 'string', default: '1000' },
-        terminals: { type: 'string', default: '10' },
-        concurrency: { type: 'string', default: '10' },
-        'tmk-file': { type: 'string' },
-        scheme: { type: 'string', default: '004' },
-        timeout: { type: 'string', default: '30' },
-        json: { type: 'boolean', default: false },
-      },
+      options: { ...FLEET_OPTIONS, concurrency: { type: 'string', default: '10' } },
     });
-    const host = requireString(values.host, '--host');
-    const port = parsePort(values.port, '--port', false);
-    const merchantNo = parseMid(values.mid);
-    const prefix = values['tid-prefix'] ?? '';
-    if (!/^[0-9A-Za-z]{0,7}$/.test(prefix)) throw new CliError(`--tid-prefix must be 0 to 7 characters, got '${prefix}'`);
-    const terminals = parsePositiveInt(values.terminals, '--terminals');
-    if (terminals > simCapacity(prefix)) {
-      throw new CliError(`--terminals ${terminals} do not fit after --tid-prefix '${prefix}' (at most ${simCapacity(prefix)})`);
-    }
+    const { host, port, merchantNo, prefix, terminals } = parseFleet(values);
     const concurrency = parsePositiveInt(values.concurrency, '--concurrency');
     const keyScheme = parseScheme(values.scheme);
     const timeoutS = Number(values.timeout);

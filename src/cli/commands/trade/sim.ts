@@ -19,7 +19,6 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { TerminalError, type TerminalClient } from '../../../terminal/index.js';
 import { describeOperatorCode, operatorSignOn } from '../../../terminal/operators.js';
-import { simCapacity } from '../../../terminal/sim/index.js';
 import {
   DEFAULT_TRADE_MIX,
   parseTradeMix,
@@ -33,7 +32,7 @@ import {
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
 import { printJson } from '../../io.js';
-import { parseMid, parsePort, parsePositiveInt, parseScheme, readTmkFile, requireString } from '../sim/options.js';
+import { FLEET_OPTIONS, parseFleet, parseScheme, readTmkFile, requireString } from '../sim/options.js';
 
 /** Parse a cards file: lines `PAN,YYMM[,PIN]` (`#` comments), a JSON array of { pan, expiry, pin? }, or one such object. */
 export function parseCardsText(text: string, file = 'cards'): SimCard[] {
@@ -135,30 +134,16 @@ export const simTradeCommand: Command = {
     const { values } = parseArgs({
       args: argv,
       options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string' },
-        mid: { type: 'string' },
-        'tid-prefix': { type: 'string', default: '1000' },
-        terminals: { type: 'string', default: '10' },
+        ...FLEET_OPTIONS,
         tps: { type: 'string', default: '10' },
         duration: { type: 'string', default: '10' },
         mix: { type: 'string' },
-        'tmk-file': { type: 'string' },
         cards: { type: 'string' },
-        scheme: { type: 'string', default: '004' },
         operator: { type: 'string', default: '01' },
         'operator-password': { type: 'string' },
-        timeout: { type: 'string', default: '30' },
-        json: { type: 'boolean', default: false },
       },
     });
-    const host = requireString(values.host, '--host');
-    const port = parsePort(values.port, '--port', false);
-    const merchantNo = parseMid(values.mid);
-    const prefix = values['tid-prefix'] ?? '';
-    if (!/^[0-9A-Za-z]{0,7}$/.test(prefix)) throw new CliError(`--tid-prefix must be 0 to 7 characters, got '${prefix}'`);
-    const terminals = parsePositiveInt(values.terminals, '--terminals');
-    if (terminals > simCapacity(prefix)) throw new CliError(`--terminals ${terminals} do not fit after --tid-prefix '${prefix}' (at most ${simCapacity(prefix)})`);
+    const { host, port, merchantNo, prefix, terminals } = parseFleet(values);
     const tps = Number(values.tps);
     if (!/^\d+(\.\d+)?$/.test(values.tps ?? '') || !(tps > 0)) throw new CliError(`--tps must be a positive number, got '${values.tps}'`);
     const durationS = Number(values.duration);
