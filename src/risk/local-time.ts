@@ -4,25 +4,9 @@
  * winter and in summer.
  */
 
-const formats = new Map<string, Intl.DateTimeFormat>();
+import { isTimeZone, pad, zonedParts } from '../time/zoned.js';
 
-function formatFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formats.get(timeZone);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formats.set(timeZone, f);
-  }
-  return f;
-}
+export { isTimeZone };
 
 export interface LocalTime {
   /** YYYY-MM-DD in the zone. */
@@ -35,26 +19,12 @@ export interface LocalTime {
 
 /** Wall-clock date and time of `at` in `timeZone` (IANA name; throws RangeError for an unknown zone). */
 export function localTime(at: Date, timeZone: string): LocalTime {
-  const parts: Record<string, string> = {};
-  for (const p of formatFor(timeZone).formatToParts(at)) parts[p.type] = p.value;
-  const n = (k: string): number => Number(parts[k] ?? '0');
-  const two = (k: string): string => String(n(k)).padStart(2, '0');
-  const hour = n('hour') % 24;
+  const p = zonedParts(at, timeZone);
   return {
-    date: `${parts['year'] ?? '0000'}-${two('month')}-${two('day')}`,
-    time: `${String(hour).padStart(2, '0')}:${two('minute')}:${two('second')}`,
-    secondOfDay: hour * 3600 + n('minute') * 60 + n('second'),
+    date: `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}`,
+    time: `${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`,
+    secondOfDay: p.hour * 3600 + p.minute * 60 + p.second,
   };
-}
-
-/** True when `timeZone` is an IANA zone name this runtime knows. */
-export function isTimeZone(timeZone: string): boolean {
-  try {
-    formatFor(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const CLOCK_RE = /^([01][0-9]|2[0-4]):([0-5][0-9])(?::([0-5][0-9]))?$/;
