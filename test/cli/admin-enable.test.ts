@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { getMerchant, getTerminal, listEvents, openStore } from '../../src/store/index.js';
 import { runCli } from './run-cli.js';
 
@@ -13,12 +13,17 @@ let store: string[] = [];
 const cli = (...args: string[]) => runCli([...args, ...store]);
 
 beforeAll(async () => {
+  // These runs are on the embedded store: the CLI must not pick up DATABASE_URL (CI sets it).
+  vi.stubEnv('DATABASE_URL', '');
   dir = mkdtempSync(join(tmpdir(), 'qd-admin-enable-'));
   store = ['--data', dir];
   expect((await cli('merchant', 'add', '--merchant', M, '--name', 'Corner shop', '--mcc', '5411')).code).toBe(0);
   expect((await cli('terminal', 'add', '--merchant', M, '--terminal', T)).code).toBe(0);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 it('updates a merchant and refuses bad or empty changes', async () => {
   const r = await cli('merchant', 'update', '--merchant', M, '--name', 'Corner shop 2', '--tz', 'Europe/Berlin', '--json');

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { appendEvent, openStore } from '../../src/store/index.js';
 import { runCli } from './run-cli.js';
 
@@ -10,6 +10,8 @@ let dir = '';
 let store: string[] = [];
 
 beforeAll(async () => {
+  // These runs are on the embedded store: the CLI must not pick up DATABASE_URL (CI sets it).
+  vi.stubEnv('DATABASE_URL', '');
   dir = mkdtempSync(join(tmpdir(), 'qd-audit-cli-'));
   store = ['--data', dir];
   const db = await openStore({ dataDir: join(dir, 'pglite') });
@@ -19,7 +21,10 @@ beforeAll(async () => {
   await db.close();
 });
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 it('seals, verifies, tails with filters, and exits 1 on a broken chain', async () => {
   const before = await runCli(['audit', 'verify', ...store]);
