@@ -7,6 +7,7 @@ import type { CupPosMessage, HandlerResult, HostContext, HostRequest } from './c
 import type { ResponseCode } from './response-codes.js';
 import { safeText, startResponse } from './response.js';
 import { appendEvent } from '../store/index.js';
+import { errInfo } from './connection.js';
 
 export interface Refusal {
   /** Event type, e.g. `sign-on.refused`. */
@@ -37,7 +38,7 @@ export async function refuse(ctx: HostContext, req: HostRequest, r: Refusal): Pr
       resource: claimed,
     });
   } catch (e) {
-    req.logger.error({ err: e, event: r.event }, 'could not record refusal event');
+    req.logger.error({ err: errInfo(e), event: r.event }, 'could not record refusal event');
   }
   req.logger.info({ mti: msg.mti, responseCode: r.code, reason: r.reason }, 'request refused');
   return { response: startResponse(msg, r.code) };

@@ -1,6 +1,6 @@
 /**
- * The PAN of a journal entry while it is pending, encrypted inside the HSM (TDES-CBC, random IV)
- * under the journal data key: crash recovery needs it to reverse with the issuer, whose reversal
+ * The PAN of a journal entry while it is pending, encrypted inside the HSM (AES-256-CBC, random
+ * IV) under the journal data key: crash recovery needs it to reverse with the issuer, whose reversal
  * is checked against the card. The data key is generated in the HSM on first use and stored
  * LMK-wrapped in journal_keys; the cipher is cleared when the entry becomes final.
  */
@@ -14,11 +14,15 @@ async function loadOrCreate(db: Db, hsm: Hsm): Promise<WrappedKey> {
   const read = async (): Promise<WrappedKey | null> => {
     const r = await db.query<{ key_block: string; key_kcv: string }>('SELECT key_block, key_kcv FROM journal_keys WHERE id = 1');
     const row = r.rows[0];
-    return row === undefined ? null : { usage: 'TDK', algorithm: 'tdes', length: 16, kcv: row.key_kcv.toUpperCase(), block: row.key_block };
+    if (row === undefined) return null;
+    // AES keys have a 5-byte (CMAC) check value, TDES keys 3 bytes; stores made before the switch
+    // to AES keep their TDES key (the HSM reads the real algorithm from the block).
+    const aes = row.key_kcv.length === 10;
+    return { usage: 'TDK', algorithm: aes ? 'aes' : 'tdes', length: aes ? 32 : 16, kcv: row.key_kcv.toUpperCase(), block: row.key_block };
   };
   const existing = await read();
   if (existing !== null) return existing;
-  const k = await hsm.generateKey({ usage: 'TDK', algorithm: 'tdes', length: 16 });
+  const k = await hsm.generateKey({ usage: 'TDK', algorithm: 'aes', length: 32 });
   await db.query('INSERT INTO journal_keys (id, key_block, key_kcv) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [k.block, k.kcv]);
   const stored = await read();
   if (stored === null) throw new Error('journal data key could not be stored');
@@ -36,17 +40,23 @@ export function journalKey(db: Db, hsm: Hsm): Promise<WrappedKey> {
   return p;
 }
 
-/** IV (8 bytes) + ciphertext of the PAN padded with spaces to 24 bytes, as lower-case hex. */
+function shape(key: WrappedKey): { ivBytes: number; padTo: number } {
+  return key.algorithm === 'aes' ? { ivBytes: 16, padTo: 32 } : { ivBytes: 8, padTo: 24 };
+}
+
+/** IV + ciphertext of the PAN padded with spaces to a whole number of blocks, as lower-case hex. */
 export async function sealPan(db: Db, hsm: Hsm, pan: string): Promise<string> {
   const key = await journalKey(db, hsm);
-  const iv = randomBytes(8);
-  const ct = await hsm.encryptData(key, Buffer.from(pan.padEnd(24, ' '), 'ascii'), 'cbc', iv);
+  const { ivBytes, padTo } = shape(key);
+  const iv = randomBytes(ivBytes);
+  const ct = await hsm.encryptData(key, Buffer.from(pan.padEnd(padTo, ' '), 'ascii'), 'cbc', iv);
   return Buffer.concat([iv, ct]).toString('hex');
 }
 
 export async function openPan(db: Db, hsm: Hsm, sealed: string): Promise<string> {
   const key = await journalKey(db, hsm);
+  const { ivBytes } = shape(key);
   const raw = Buffer.from(sealed, 'hex');
-  const clear = await hsm.decryptData(key, raw.subarray(8), 'cbc', raw.subarray(0, 8));
+  const clear = await hsm.decryptData(key, raw.subarray(ivBytes), 'cbc', raw.subarray(0, ivBytes));
   return clear.toString('ascii').trim();
 }

@@ -162,6 +162,21 @@ describeBackends('console authentication', (backend) => {
     expect(wrongCurrent.body.code).toBe('wrong_password');
   });
 
+  it('wrong current passwords on the password-change endpoint lock the account and end its sessions', async () => {
+    const a = await f.account('guess-user', 'platform-admin');
+    for (let i = 1; i < 10; i++) {
+      const r = await f.http('POST', '/api/auth/password', { token: a.token, body: { currentPassword: `guess-number-${i}`, newPassword: 'Never-set-00001' } });
+      expect(r.status).toBe(403);
+      expect(r.body.code).toBe('wrong_password');
+    }
+    const tenth = await f.http('POST', '/api/auth/password', { token: a.token, body: { currentPassword: 'guess-number-10', newPassword: 'Never-set-00001' } });
+    expect(tenth.status).toBe(423);
+    expect(tenth.body.code).toBe('account_locked');
+    // The session is gone, and the right password cannot be used from it any more.
+    const after = await f.http('POST', '/api/auth/password', { token: a.token, body: { currentPassword: a.password, newPassword: 'Never-set-00001' } });
+    expect(after.status).toBe(401);
+  });
+
   it('a password older than 90 days forces a change at sign-in', async () => {
     const a = await f.account('aging-user', 'platform-admin');
     f.advance(89 * DAY);

@@ -63,6 +63,7 @@ const ROWS: Row[] = [
   { name: 'view own operator', method: 'GET', path: (i) => `/api/merchants/${i.mine}/operators/01`, expect: ADMINS },
   { name: "view other merchant's operator", method: 'GET', path: (i) => `/api/merchants/${i.other}/operators/01`, expect: PLATFORM_ONLY },
   { name: 'disable own operator', method: 'POST', path: (i) => `/api/merchants/${i.mine}/operators/01/disable`, expect: ADMINS },
+  { name: "disable other merchant's operator", method: 'POST', path: (i) => `/api/merchants/${i.other}/operators/01/disable`, expect: PLATFORM_ONLY },
   { name: 'enable own operator', method: 'POST', path: (i) => `/api/merchants/${i.mine}/operators/01/enable`, expect: ADMINS },
   { name: "enable other merchant's operator", method: 'POST', path: (i) => `/api/merchants/${i.other}/operators/01/enable`, expect: PLATFORM_ONLY },
   { name: 'unlock own operator', method: 'POST', path: (i) => `/api/merchants/${i.mine}/operators/01/unlock`, expect: ADMINS },

@@ -9,7 +9,7 @@ import { audit, userResource } from '../audit.js';
 import type { ConsoleContext } from '../context.js';
 import { badRequest, conflict, notFound, ProblemError } from '../problem.js';
 import { isMerchantScoped, type Role } from '../roles.js';
-import { getUser, insertUser, passwordHistory, publicUser, setPassword, type ConsoleUser } from '../store/users.js';
+import { getUser, insertUser, passwordHistory, publicUser, recordFailure, setPassword, type ConsoleUser } from '../store/users.js';
 import { revokeUserSessions } from '../store/sessions.js';
 import { putTotp } from '../store/totp.js';
 import { checkPasswordRules, initialPassword, isReused } from './password-policy.js';
@@ -109,7 +109,7 @@ export async function resetCredentials(
  * differ from the last four. Audited either way.
  */
 export async function changePassword(
-  ctx: Pick<ConsoleContext, 'db' | 'clock' | 'scrypt'>,
+  ctx: Pick<ConsoleContext, 'db' | 'clock' | 'scrypt' | 'policy'>,
   username: string,
   current: string,
   next: string,
@@ -121,7 +121,18 @@ export async function changePassword(
   };
   const user = await getUser(ctx.db, username);
   if (!user) return fail('user_not_found', 'user not found', 404);
-  if (!(await verifyPassword(current, user.passwordHash))) return fail('wrong_password', 'the current password is wrong', 403);
+  if (!(await verifyPassword(current, user.passwordHash))) {
+    // A wrong current password counts like a failed sign-in (PCI DSS 8.3.4): a stolen session
+    // cannot guess the password without limit. At the limit the account locks and every session ends.
+    const now = ctx.clock();
+    const state = await recordFailure(ctx.db, username, now, ctx.policy.maxFailures, ctx.policy.lockoutMs);
+    if (state.lockedUntil !== null && state.failedAttempts >= ctx.policy.maxFailures) {
+      await revokeUserSessions(ctx.db, username, now);
+      await audit(ctx.db, { type: 'console.lockout', ok: true, actor: `user:${username}`, origin, resource: userResource(username), detail: { failedAttempts: state.failedAttempts, lockedUntil: state.lockedUntil.toISOString(), via: 'password-change' } });
+      return fail('account_locked', 'too many wrong passwords: the account is locked and signed out', 423);
+    }
+    return fail('wrong_password', 'the current password is wrong', 403);
+  }
   const violation = checkPasswordRules(next, username);
   if (violation) return fail(violation.code, violation.detail);
   if (await isReused(next, await passwordHistory(ctx.db, username))) {

@@ -137,6 +137,8 @@ export function authRoutes(app: FastifyInstance, ctx: ConsoleContext, limits: Si
   app.post(
     '/api/auth/password',
     {
+      // Limited like sign-in (per client IP); wrong current passwords also count toward the lockout.
+      config: { rateLimit: { max: limits.perIp, timeWindow: limits.windowMs, hook: 'preHandler' } },
       onRequest: guard(ctx, null, { allowPasswordChange: true }),
       schema: {
         tags: ['auth'],
@@ -151,7 +153,7 @@ export function authRoutes(app: FastifyInstance, ctx: ConsoleContext, limits: Si
             newPassword: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH * 4 },
           },
         },
-        response: { 200: sessionResponse, ...errorResponses() },
+        response: { 200: sessionResponse, 423: { $ref: 'Problem#' }, 429: { $ref: 'Problem#' }, ...errorResponses() },
       },
     },
     async (request, reply) => {

@@ -16,6 +16,7 @@ import {
 import { appendEvent, type KeyGeneration, type Merchant, type Terminal } from '../../../store/index.js';
 import { getOperatorCredential, isLocked, recordFailedPassword, recordGoodPassword, type Operator } from '../../../store/operators.js';
 import { authorize } from '../../authorize.js';
+import { errInfo } from '../../connection.js';
 import type { CupPosMessage, HandlerResult, HostContext, HostRequest } from '../../context.js';
 import { localTimeFields } from '../../local-time.js';
 import { macResponse, pinKeyOf, verifyRequestMac } from '../../mac.js';
@@ -89,7 +90,7 @@ export async function refuseOperator(ctx: HostContext, req: HostRequest, x: Oper
       resource: merchantNo !== null && operatorNo !== null ? operatorResource(merchantNo, operatorNo) : null,
     });
   } catch (e) {
-    req.logger.error({ err: e, event: r.event }, 'could not record refusal event');
+    req.logger.error({ err: errInfo(e), event: r.event }, 'could not record refusal event');
   }
   req.logger.info({ mti: msg.mti, responseCode: r.code, reason: r.reason }, 'operator request refused');
   const rsp = startResponse(msg, operatorCode(r.code as OperatorCode));
