@@ -57,6 +57,25 @@ export async function post(
   return String((r.rows[0] as { id: string | number }).id);
 }
 
+/**
+ * `post` in one statement, returning the posting id and the card's balance after it (the caller
+ * holds the card's row lock, so no other change can come between).
+ */
+export async function postWithBalance(
+  tx: Db,
+  p: { cardId: string; amount: number; kind: PostingKind; requestKey: string; reverses?: string | null },
+): Promise<{ id: string; balance: number }> {
+  const r = await tx.query<{ id: string | number; balance: string | number }>(
+    `WITH p AS (INSERT INTO issuer_postings (card_id, amount, kind, request_key, reverses) VALUES ($1, $2, $3, $4, $5) RETURNING id),
+          u AS (UPDATE issuer_cards SET balance = balance + $2 WHERE card_id = $1 RETURNING balance)
+     SELECT p.id, u.balance FROM p, u`,
+    [p.cardId, p.amount, p.kind, p.requestKey, p.reverses ?? null],
+  );
+  const row = r.rows[0];
+  if (!row) throw new Error(`posting for card ${p.cardId} returned no row`);
+  return { id: String(row.id), balance: Number(row.balance) };
+}
+
 export async function getPosting(db: Db, id: string): Promise<Posting | undefined> {
   const r = await db.query<PostingRow>('SELECT id, card_id, amount, kind, request_key, reverses, posted_at FROM issuer_postings WHERE id = $1', [id]);
   return r.rows[0] ? toPosting(r.rows[0]) : undefined;

@@ -20,6 +20,7 @@ import { isCryptoError } from '../crypto/errors.js';
 import type { Hsm, WrappedKey } from '../crypto/hsm/hsm.js';
 import { maskPan } from '../iso8583/mask.js';
 import type { Db } from '../store/db.js';
+import { batcherFor, batchesInFlight } from '../store/batch.js';
 import { isStoreError } from '../store/errors.js';
 import { appendEvent } from '../store/events.js';
 import { DEFAULT_SERVICE_CODE, generateTestPan, isLuhnValid } from '../terminal/card.js';
@@ -56,6 +57,7 @@ import {
   listPostings,
   placeHold,
   post,
+  postWithBalance,
   setHoldStatus,
   type LedgerMismatch,
   type Posting,
@@ -169,6 +171,89 @@ const KINDS: readonly IssuerRequestKind[] = [
 const MAX_PIN_TRIES = 3;
 const RESPONSE_CODE_RE = /^[0-9A-Z]{2}$/;
 
+/** A card's PIN verification values. */
+interface CardPin {
+  pvv: string | null;
+  pvki: number | null;
+}
+
+/** What qd_issuer_purchase answers. */
+interface PurchaseRow {
+  r_outcome: 'done' | 'retry' | 'replay';
+  r_code: string | null;
+  r_reason: string | null;
+  r_auth_code: string | null;
+  r_balance: string | number | null;
+}
+
+/** qd_issuer_purchase's arguments (short names: one JSON document per batch). */
+interface PurchaseInput {
+  k: string;
+  acq: string;
+  m: string;
+  t: string;
+  rrn: string;
+  stan: string;
+  at: string | null;
+  fp: string;
+  h: string;
+  amt: number;
+  cur: string;
+  exp: string | null;
+  pin: boolean;
+  pvv: string | null;
+  pvki: number | null;
+  rp: boolean;
+  ac: string;
+  ym: string;
+  tz: string;
+  mx: number;
+}
+
+const PURCHASE_BATCH = {};
+const PURCHASE_RESULT = 'r_outcome, r_code, r_reason, r_auth_code, r_balance';
+
+async function purchaseOne(db: Db, x: PurchaseInput): Promise<PurchaseRow | undefined> {
+  const r = await db.query<PurchaseRow>(
+    `SELECT ${PURCHASE_RESULT} FROM qd_issuer_purchase($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+    [x.k, x.acq, x.m, x.t, x.rrn, x.stan, x.at, x.fp, x.h, x.amt, x.cur, x.exp, x.pin, x.pvv, x.pvki, x.rp, x.ac, x.ym, x.tz, x.mx],
+  );
+  return r.rows[0];
+}
+
+/**
+ * Several purchases in one statement (one transaction, one commit), cards locked in fingerprint
+ * order so that concurrent batches cannot deadlock; a card twice in a batch sees its first
+ * purchase's posting. A failing batch is retried one purchase at a time (src/store/batch.ts).
+ */
+async function purchaseMany(db: Db, inputs: readonly PurchaseInput[]): Promise<(PurchaseRow | undefined)[]> {
+  const doc = JSON.stringify(inputs.map((x, i) => ({ i, ...x })));
+  const r = await db.query<PurchaseRow & { i: number }>(
+    `SELECT v.i, f.r_outcome, f.r_code, f.r_reason, f.r_auth_code, f.r_balance
+       FROM (SELECT * FROM jsonb_to_recordset($1::text::jsonb)
+                AS x(i int, k text, acq text, m text, t text, rrn text, stan text, at timestamptz, fp text, h text, amt bigint, cur text,
+                     exp text, pin boolean, pvv text, pvki int, rp boolean, ac text, ym text, tz text, mx int)
+              ORDER BY x.fp, x.i) AS v
+      CROSS JOIN LATERAL qd_issuer_purchase(v.k, v.acq, v.m, v.t, v.rrn, v.stan, v.at, v.fp, v.h, v.amt, v.cur, v.exp,
+                                            v.pin, v.pvv, v.pvki, v.rp, v.ac, v.ym, v.tz, v.mx) AS f`,
+    [doc],
+  );
+  const out = new Array<PurchaseRow | undefined>(inputs.length);
+  for (const row of r.rows) out[Number(row.i)] = row;
+  return out;
+}
+
+/** Cached card PIN values before the cache is emptied. */
+const MAX_CACHED_PINS = 100_000;
+
+/** Read during one authorisation (card row locked), so the available balance needs no second read. */
+interface FundsMemo {
+  /** Sum of the card's active holds. */
+  held?: number;
+  /** The card's balance after this request's posting. */
+  balance?: number;
+}
+
 /** What one request decided, before it is recorded. */
 interface Decision {
   responseCode: string;
@@ -236,6 +321,8 @@ class Simulator implements IssuerSimulator {
   readonly #requirePin: boolean;
   #behaviour: IssuerBehaviour | undefined;
   readonly #cardBehaviour = new Map<string, IssuerBehaviour>();
+  /** PVV / PVKI by card fingerprint (#pinOf). */
+  readonly #pins = new Map<string, CardPin>();
 
   constructor(
     opts: IssuerSimulatorOptions,
@@ -314,14 +401,109 @@ class Simulator implements IssuerSimulator {
     if (typeof req.pan !== 'string' || !/^[0-9]{12,19}$/.test(req.pan)) return { responseCode: '14', reason: 'PAN must be 12 to 19 digits' };
     const fingerprint = await this.#hsm.panFingerprint(req.pan);
     const behaviour = await this.#behaviourFor(fingerprint);
-    const result = await this.#behave(behaviour, false, () =>
-      this.#inTransaction((tx) => this.#authorizeTx(tx, req, fingerprint)),
-    );
+    const result = await this.#behave(behaviour, false, async () => {
+      if (req.kind === 'purchase') {
+        const fast = await this.#purchaseInOne(req, fingerprint);
+        if (fast !== undefined) return fast;
+      }
+      return this.#inTransaction((tx) => this.#authorizeTx(tx, req, fingerprint));
+    });
     this.#logger?.info(
       { kind: req.kind, rrn: req.reference.rrn, stan: req.reference.stan, responseCode: result.responseCode, reason: result.reason },
       'issuer authorisation',
     );
     return result;
+  }
+
+  /** The card's PVV and PVKI by fingerprint, cached (qd_issuer_purchase checks them under the row lock). */
+  async #pinOf(fingerprint: string): Promise<CardPin | undefined> {
+    const hit = this.#pins.get(fingerprint);
+    if (hit !== undefined) return hit;
+    const r = await this.#db.query<CardPin>('SELECT pvv, pvki FROM issuer_cards WHERE pan_fingerprint = $1', [fingerprint]);
+    const row = r.rows[0];
+    if (row === undefined) return undefined;
+    if (this.#pins.size >= MAX_CACHED_PINS) this.#pins.clear();
+    const pin = { pvv: row.pvv, pvki: row.pvki === null ? null : Number(row.pvki) };
+    this.#pins.set(fingerprint, pin);
+    return pin;
+  }
+
+  /**
+   * A purchase in one statement (migrations/009_trade_path.sql, qd_issuer_purchase): the PIN is
+   * verified first against the cached PVV, then the function locks the card, checks and posts.
+   * Undefined whenever the general path must decide: unknown card, no PIN enrolled, a PIN that
+   * does not verify (the tries counter is kept there), a PVV changed since it was cached, a
+   * request key already recorded (replay, 94), a concurrent insert of the same key.
+   */
+  async #purchaseInOne(req: IssuerRequest, fingerprint: string): Promise<IssuerResult | undefined> {
+    let pin: CardPin | undefined;
+    if (req.pinBlock !== undefined) {
+      pin = await this.#pinOf(fingerprint);
+      if (pin === undefined || pin.pvv === null || pin.pvki === null) return undefined;
+      let ok: boolean;
+      try {
+        ok = await this.#hsm.verifyPinPvv({
+          pinBlock: req.pinBlock,
+          pik: this.keys.zpk,
+          format: 0,
+          pan: req.pan,
+          pvk: this.keys.pvk,
+          pvki: pin.pvki,
+          pvv: pin.pvv,
+        });
+      } catch {
+        return undefined;
+      }
+      if (!ok) return undefined;
+    }
+    const ref = req.reference;
+    const hash = contentHash({ kind: req.kind, fingerprint, amount: req.amount, currency: req.currency, original: req.original });
+    const input: PurchaseInput = {
+      k: requestKey(ref),
+      acq: ref.acquirerId,
+      m: ref.merchantNo,
+      t: ref.terminalNo,
+      rrn: ref.rrn,
+      stan: ref.stan,
+      at: ref.at instanceof Date && !Number.isNaN(ref.at.getTime()) ? ref.at.toISOString() : null,
+      fp: fingerprint,
+      h: hash,
+      amt: req.amount,
+      cur: req.currency,
+      exp: req.expiry ?? null,
+      pin: pin !== undefined,
+      pvv: pin?.pvv ?? null,
+      pvki: pin?.pvki ?? null,
+      rp: this.#requirePin,
+      ac: authCode(),
+      ym: yymm(this.#now()),
+      tz: this.#timeZone,
+      mx: MAX_PIN_TRIES,
+    };
+    const batch = batcherFor<PurchaseInput, PurchaseRow | undefined>(this.#db, PURCHASE_BATCH, {
+      single: purchaseOne,
+      many: purchaseMany,
+      maxBatch: 100,
+      maxConcurrent: batchesInFlight(this.#db),
+    });
+    let row: PurchaseRow | undefined;
+    try {
+      row = batch === null ? await purchaseOne(this.#db, input) : await batch.call(input);
+    } catch (e) {
+      if (isStoreError(e, 'DUPLICATE') || isStoreError(e, 'CONFLICT')) return undefined;
+      throw e;
+    }
+    if (row === undefined || row.r_outcome !== 'done' || row.r_code === null) {
+      this.#pins.delete(fingerprint);
+      return undefined;
+    }
+    const approved = row.r_code === '00';
+    return {
+      responseCode: row.r_code,
+      ...(approved && row.r_auth_code !== null ? { authCode: row.r_auth_code } : {}),
+      ...(approved && row.r_balance !== null ? { balance: Number(row.r_balance) } : {}),
+      ...(row.r_reason !== null ? { reason: row.r_reason } : {}),
+    };
   }
 
   async #authorizeTx(tx: Db, req: IssuerRequest, fingerprint: string): Promise<IssuerResult> {
@@ -331,10 +513,13 @@ class Simulator implements IssuerSimulator {
     const prior = await getRequest(tx, key, true);
     if (prior) return this.#replay(prior, hash);
 
-    const d = card ? await this.#decide(tx, req, card, key) : decline('14', 'card not known to this issuer');
+    const memo: FundsMemo = {};
+    const d = card ? await this.#decide(tx, req, card, key, memo) : decline('14', 'card not known to this issuer');
     const approved = d.responseCode === '00';
     const code = approved ? authCode() : undefined;
-    const balance = card && (approved || req.kind === 'balance') ? await this.#available(tx, card.card_id) : undefined;
+    // A purchase already read the holds and got the new balance from its posting (card row locked).
+    const known = memo.held !== undefined && memo.balance !== undefined ? memo.balance - memo.held : undefined;
+    const balance = card && (approved || req.kind === 'balance') ? (known ?? (await this.#available(tx, card.card_id))) : undefined;
     await insertRequest(tx, {
       key,
       ref: req.reference,
@@ -375,7 +560,7 @@ class Simulator implements IssuerSimulator {
     return Number(r.rows[0]?.balance ?? 0) - (await heldAmount(tx, cardId));
   }
 
-  async #decide(tx: Db, req: IssuerRequest, card: CardRow, key: string): Promise<Decision> {
+  async #decide(tx: Db, req: IssuerRequest, card: CardRow, key: string, memo: FundsMemo): Promise<Decision> {
     if (card.status === 'lost') return decline('41', 'card reported lost');
     if (card.status === 'stolen') return decline('43', 'card reported stolen');
     if (card.status === 'blocked') return decline('62', 'card blocked');
@@ -397,10 +582,12 @@ class Simulator implements IssuerSimulator {
       case 'purchase':
       case 'preauth': {
         if (amount <= 0) return decline('13', 'amount must be positive');
-        const limit = await this.#checkFunds(tx, card, amount);
+        const limit = await this.#checkFunds(tx, card, amount, memo);
         if (limit) return limit;
         if (req.kind === 'purchase') {
-          return { responseCode: '00', postingId: await post(tx, { cardId: card.card_id, amount: -amount, kind: 'purchase', requestKey: key }) };
+          const posted = await postWithBalance(tx, { cardId: card.card_id, amount: -amount, kind: 'purchase', requestKey: key });
+          memo.balance = posted.balance;
+          return { responseCode: '00', postingId: posted.id };
         }
         return { responseCode: '00', holdId: await placeHold(tx, { cardId: card.card_id, amount, requestKey: key }) };
       }
@@ -472,8 +659,9 @@ class Simulator implements IssuerSimulator {
     }).then((r) => (r && r.reversed_at === null ? r : undefined));
   }
 
-  async #checkFunds(tx: Db, card: CardRow, amount: number): Promise<Decision | undefined> {
-    const available = Number(card.balance) - (await heldAmount(tx, card.card_id));
+  async #checkFunds(tx: Db, card: CardRow, amount: number, memo: FundsMemo): Promise<Decision | undefined> {
+    memo.held = await heldAmount(tx, card.card_id);
+    const available = Number(card.balance) - memo.held;
     if (amount > available) return decline('51', 'insufficient funds');
     if (card.daily_limit !== null) {
       const used = await dailyUsage(tx, card.card_id, this.#timeZone);

@@ -7,6 +7,7 @@
  * UPDATE (… WHERE status = expected), so an undo happens at most once even under concurrent
  * retransmissions.
  */
+import { batcherFor, batchesInFlight } from './batch.js';
 import type { Db } from './db.js';
 import { StoreError, isStoreError } from './errors.js';
 
@@ -205,6 +206,102 @@ export async function insertPending(db: Db, e: NewJournalEntry): Promise<InsertR
   }
 }
 
+/** What `insertPendingChecked` did: inserted, found the same-day duplicate, or stood back. */
+export type CheckedInsertResult = InsertResult | { inserted: false; blocked: true };
+
+/**
+ * `insertPending` in one statement with the two checks that precede it on a financial request:
+ * nothing is inserted when the batch is settled and closed, or when an entry of an earlier local
+ * date with the same terminal, batch and STAN was received after `since` (a retransmission across
+ * midnight). `blocked` then says the caller should run those checks itself (findAcrossMidnight,
+ * isBatchClosed) to learn which; a same-day duplicate is returned as `existing` as by insertPending.
+ */
+export async function insertPendingChecked(db: Db, e: NewJournalEntry, since: Date): Promise<CheckedInsertResult> {
+  // On PostgreSQL concurrent inserts are grouped into one statement (src/store/batch.ts); a batch
+  // that hits a duplicate key fails as a whole and its inserts are retried one at a time.
+  const b = batcherFor<CheckedInsert, CheckedInsertResult>(db, INSERT_BATCH, {
+    single: (d, x) => insertCheckedOne(d, x.e, x.since),
+    many: insertCheckedMany,
+    maxBatch: 200,
+    maxConcurrent: batchesInFlight(db),
+  });
+  return b === null || db.kind === 'pglite' ? insertCheckedOne(db, e, since) : b.call({ e, since });
+}
+
+interface CheckedInsert {
+  e: NewJournalEntry;
+  since: Date;
+}
+
+const INSERT_BATCH = {};
+
+function dupKey(k: { merchantNo: string; terminalNo: string; batchNo: string; stan: string; localDate: string }): string {
+  return [k.merchantNo, k.terminalNo, k.batchNo, k.stan, k.localDate].join('|');
+}
+
+async function insertCheckedMany(db: Db, inputs: readonly CheckedInsert[]): Promise<CheckedInsertResult[]> {
+  const doc = JSON.stringify(
+    inputs.map(({ e, since }) => ({
+      m: e.merchantNo, t: e.terminalNo, b: e.batchNo, s: e.stan, d: e.localDate, k: e.kind, mti: e.mti, pc: e.processingCode,
+      amt: e.amount, cur: e.currency, ch: e.channel, cc: e.cardClass, fp: e.panFingerprint, mp: e.maskedPan, pcp: e.panCipher,
+      rrn: e.rrn, acq: e.acquirerId, op: e.operatorNo, h: e.contentHash, at: e.receivedAt.toISOString(), since: since.toISOString(),
+    })),
+  );
+  const r = await db.query<JournalRow>(
+    `INSERT INTO journal (merchant_no, terminal_no, batch_no, stan, local_date, kind, mti, processing_code, amount, currency,
+                          channel, card_class, pan_fingerprint, masked_pan, pan_cipher, rrn, acquirer_id, operator_no, content_hash, received_at)
+     SELECT v.m, v.t, v.b, v.s, v.d, v.k, v.mti, v.pc, v.amt, v.cur, v.ch, v.cc, v.fp, v.mp, v.pcp, v.rrn, v.acq, v.op, v.h, v.at
+       FROM jsonb_to_recordset($1::text::jsonb) AS v(m text, t text, b text, s text, d text, k text, mti text, pc text, amt bigint, cur text,
+                                                     ch text, cc text, fp text, mp text, pcp text, rrn text, acq text, op text, h text,
+                                                     at timestamptz, since timestamptz)
+      WHERE NOT EXISTS (SELECT 1 FROM settlements st
+                         WHERE st.merchant_no = v.m AND st.terminal_no = v.t AND st.batch_no = v.b AND st.closed_at IS NOT NULL)
+        AND NOT EXISTS (SELECT 1 FROM journal j
+                         WHERE j.merchant_no = v.m AND j.terminal_no = v.t AND j.batch_no = v.b AND j.stan = v.s
+                           AND j.local_date < v.d AND j.received_at > v.since)
+     RETURNING ${JOURNAL_COLUMNS}`,
+    [doc],
+  );
+  const byKey = new Map<string, JournalEntry>();
+  for (const row of r.rows) {
+    const entry = toEntry(row);
+    byKey.set(dupKey(entry), entry);
+  }
+  return inputs.map(({ e }): CheckedInsertResult => {
+    const entry = byKey.get(dupKey(e));
+    return entry === undefined ? { inserted: false, blocked: true } : { inserted: true, entry };
+  });
+}
+
+async function insertCheckedOne(db: Db, e: NewJournalEntry, since: Date): Promise<CheckedInsertResult> {
+  try {
+    const r = await db.query<JournalRow>(
+      `INSERT INTO journal (merchant_no, terminal_no, batch_no, stan, local_date, kind, mti, processing_code, amount, currency,
+                            channel, card_class, pan_fingerprint, masked_pan, pan_cipher, rrn, acquirer_id, operator_no, content_hash, received_at)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20
+        WHERE NOT EXISTS (SELECT 1 FROM settlements s
+                           WHERE s.merchant_no = $1 AND s.terminal_no = $2 AND s.batch_no = $3 AND s.closed_at IS NOT NULL)
+          AND NOT EXISTS (SELECT 1 FROM journal j
+                           WHERE j.merchant_no = $1 AND j.terminal_no = $2 AND j.batch_no = $3 AND j.stan = $4
+                             AND j.local_date < $5 AND j.received_at > $21)
+       RETURNING ${JOURNAL_COLUMNS}`,
+      [
+        e.merchantNo, e.terminalNo, e.batchNo, e.stan, e.localDate, e.kind, e.mti, e.processingCode, e.amount, e.currency,
+        e.channel, e.cardClass, e.panFingerprint, e.maskedPan, e.panCipher, e.rrn, e.acquirerId, e.operatorNo, e.contentHash, e.receivedAt,
+        since,
+      ],
+    );
+    const entry = one(r.rows);
+    if (entry === null) return { inserted: false, blocked: true };
+    return { inserted: true, entry };
+  } catch (err) {
+    if (!isStoreError(err, 'DUPLICATE')) throw err;
+    const existing = await findByKey(db, e);
+    if (existing === null) throw err;
+    return { inserted: false, existing };
+  }
+}
+
 export async function findByKey(
   db: Db,
   k: { merchantNo: string; terminalNo: string; batchNo: string; stan: string; localDate: string },
@@ -257,6 +354,26 @@ export interface Finalization {
  * crash recovery or a stand-in reversal got there first).
  */
 export async function finalizeEntry(db: Db, id: string, f: Finalization): Promise<JournalEntry | null> {
+  // Outside a transaction, concurrent finalisations are grouped into one statement (src/store/batch.ts):
+  // each is committed, durably, before its caller gets the result.
+  const b = batcherFor<FinalizeInput, JournalEntry | null>(db, FINALIZE_BATCH, {
+    single: (d, input) => finalizeOne(d, input.id, input.f),
+    many: finalizeMany,
+    maxBatch: 200,
+    maxConcurrent: batchesInFlight(db),
+  });
+  // Not on PGlite: one connection, nothing to overlap; grouping would only add a turn of the event loop.
+  return b === null || db.kind === 'pglite' ? finalizeOne(db, id, f) : b.call({ id, f });
+}
+
+interface FinalizeInput {
+  id: string;
+  f: Finalization;
+}
+
+const FINALIZE_BATCH = {};
+
+async function finalizeOne(db: Db, id: string, f: Finalization): Promise<JournalEntry | null> {
   const r = await db.query<JournalRow>(
     `UPDATE journal SET status = $2, response_code = $3, auth_code = $4, response = $5::jsonb, reason = $6, finalized_at = clock_timestamp(), pan_cipher = NULL
       WHERE id = $1 AND status = 'pending'
@@ -264,6 +381,30 @@ export async function finalizeEntry(db: Db, id: string, f: Finalization): Promis
     [id, f.status, f.responseCode, f.authCode ?? null, JSON.stringify(f.response), f.reason ?? null],
   );
   return one(r.rows);
+}
+
+/** Several finalisations in one statement; an entry no longer pending gets null, as alone. */
+async function finalizeMany(db: Db, inputs: readonly FinalizeInput[]): Promise<(JournalEntry | null)[]> {
+  const ids = new Set(inputs.map((x) => x.id));
+  // The same entry twice in one batch: the second must see the first's effect, so run them alone.
+  if (ids.size !== inputs.length) throw new StoreError('CONFLICT', 'one journal entry finalised twice in a batch');
+  const doc = JSON.stringify(
+    inputs.map((x) => ({ id: x.id, st: x.f.status, rc: x.f.responseCode, ac: x.f.authCode ?? null, rsp: x.f.response, why: x.f.reason ?? null })),
+  );
+  const r = await db.query<JournalRow>(
+    `UPDATE journal AS j SET status = v.st, response_code = v.rc, auth_code = v.ac, response = v.rsp, reason = v.why,
+            finalized_at = clock_timestamp(), pan_cipher = NULL
+       FROM jsonb_to_recordset($1::text::jsonb) AS v(id bigint, st text, rc text, ac text, rsp jsonb, why text)
+      WHERE j.id = v.id AND j.status = 'pending'
+      RETURNING ${JOURNAL_COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')}`,
+    [doc],
+  );
+  const byId = new Map<string, JournalEntry>();
+  for (const row of r.rows) {
+    const e = toEntry(row);
+    byId.set(e.id, e);
+  }
+  return inputs.map((x) => byId.get(x.id) ?? null);
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   type PasswordPolicy,
   type PermissionOverride,
 } from '../operators/index.js';
+import { batcherFor, batchesInFlight } from './batch.js';
 import type { Db } from './db.js';
 import { StoreError } from './errors.js';
 import { appendEvent } from './events.js';
@@ -120,6 +121,17 @@ async function overridesOf(db: Db, ref: OperatorRef): Promise<PermissionOverride
 async function toOperator(db: Db, r: OperatorRow): Promise<Operator> {
   const ref = { merchantNo: r.merchant_no, operatorNo: r.operator_no };
   const [roleP, overrides] = await Promise.all([rolePermissions(db, r.role), overridesOf(db, ref)]);
+  return operatorOf(r, roleP, overrides);
+}
+
+/** JSON arrays decoded by the driver, or still text (kept safe for either). */
+function jsonArray<T>(v: unknown): T[] {
+  const a: unknown = typeof v === 'string' ? JSON.parse(v) : v;
+  return Array.isArray(a) ? (a as T[]) : [];
+}
+
+function operatorOf(r: OperatorRow, roleP: string[], overrides: PermissionOverride[]): Operator {
+  const ref = { merchantNo: r.merchant_no, operatorNo: r.operator_no };
   return {
     ...ref,
     name: r.name,
@@ -143,9 +155,23 @@ export function isLocked(op: Pick<Operator, 'lockedUntil'>, now: Date = new Date
   return op.lockedUntil !== null && op.lockedUntil.getTime() > now.getTime();
 }
 
+/**
+ * One statement (the operator gate asks this on every financial request): the operator row with
+ * its role's permissions and its grants / revokes aggregated alongside.
+ */
 export async function getOperator(db: Db, ref: OperatorRef): Promise<Operator | null> {
-  const r = await db.query<OperatorRow>(`SELECT ${COLUMNS} FROM operators WHERE merchant_no = $1 AND operator_no = $2`, [ref.merchantNo, ref.operatorNo]);
-  return r.rows[0] ? toOperator(db, r.rows[0]) : null;
+  const r = await db.query<OperatorRow & { role_perms: unknown; grants: unknown }>(
+    `SELECT ${COLUMNS},
+            (SELECT coalesce(json_agg(rp.permission ORDER BY rp.permission), '[]'::json) FROM role_permissions rp WHERE rp.role = o.role) AS role_perms,
+            (SELECT coalesce(json_agg(json_build_object('permission', g.permission, 'effect', g.effect) ORDER BY g.permission), '[]'::json)
+               FROM operator_grants g WHERE g.merchant_no = o.merchant_no AND g.operator_no = o.operator_no) AS grants
+       FROM operators o WHERE o.merchant_no = $1 AND o.operator_no = $2`,
+    [ref.merchantNo, ref.operatorNo],
+  );
+  const row = r.rows[0];
+  if (!row) return null;
+  const overrides = jsonArray<{ permission: string; effect: 'grant' | 'revoke' }>(row.grants).map((x) => ({ permission: x.permission, effect: x.effect }));
+  return operatorOf(row, jsonArray<string>(row.role_perms), overrides);
 }
 
 export interface ListOperatorsOptions {
@@ -488,6 +514,90 @@ export async function getOpenSession(db: Db, ref: TerminalRef): Promise<Operator
   );
   return r.rows[0] ? toSession(r.rows[0]) : null;
 }
+
+/**
+ * The open session at a terminal and its operator (with permissions), in one statement — what
+ * the operator gate reads on every financial request. Null when no session is open; `operator`
+ * null when the session's operator row is gone.
+ */
+export async function getOpenSessionWithOperator(db: Db, ref: TerminalRef): Promise<SessionWithOperator | null> {
+  // Concurrent gate reads (one per request in flight) are grouped into one statement on PostgreSQL.
+  const b = batcherFor<TerminalRef, SessionWithOperator | null>(db, GATE_READ_BATCH, {
+    single: sessionWithOperatorOne,
+    many: sessionWithOperatorMany,
+    maxBatch: 200,
+    maxConcurrent: batchesInFlight(db),
+  });
+  return b === null || db.kind === 'pglite' ? sessionWithOperatorOne(db, ref) : b.call({ merchantNo: ref.merchantNo, terminalNo: ref.terminalNo });
+}
+
+export interface SessionWithOperator {
+  session: OperatorSession;
+  operator: Operator | null;
+}
+
+const GATE_READ_BATCH = {};
+
+const SESSION_WITH_OPERATOR = `s.id, s.merchant_no, s.terminal_no, s.operator_no, s.signed_on_at, s.last_activity, s.ended_at, s.end_reason,
+            o.operator_no AS o_operator_no, o.name AS o_name, o.role AS o_role, o.status AS o_status, o.failed_attempts AS o_failed_attempts,
+            o.locked_until AS o_locked_until, o.must_change_password AS o_must_change_password, o.password_changed_at AS o_password_changed_at,
+            o.created_by AS o_created_by, o.changed_by AS o_changed_by, o.created_at AS o_created_at, o.updated_at AS o_updated_at,
+            (SELECT coalesce(json_agg(rp.permission ORDER BY rp.permission), '[]'::json) FROM role_permissions rp WHERE rp.role = o.role) AS o_role_perms,
+            (SELECT coalesce(json_agg(json_build_object('permission', g.permission, 'effect', g.effect) ORDER BY g.permission), '[]'::json)
+               FROM operator_grants g WHERE g.merchant_no = o.merchant_no AND g.operator_no = o.operator_no) AS o_grants`;
+
+async function sessionWithOperatorOne(db: Db, ref: TerminalRef): Promise<SessionWithOperator | null> {
+  const r = await db.query<SessionRow & OperatorJoinRow>(
+    `SELECT ${SESSION_WITH_OPERATOR}
+       FROM operator_sessions s
+       LEFT JOIN operators o ON o.merchant_no = s.merchant_no AND o.operator_no = s.operator_no
+      WHERE s.merchant_no = $1 AND s.terminal_no = $2 AND s.ended_at IS NULL`,
+    [ref.merchantNo, ref.terminalNo],
+  );
+  const row = r.rows[0];
+  return row ? toSessionWithOperator(row) : null;
+}
+
+async function sessionWithOperatorMany(db: Db, refs: readonly TerminalRef[]): Promise<(SessionWithOperator | null)[]> {
+  const doc = JSON.stringify(refs.map((x, i) => ({ i, m: x.merchantNo, t: x.terminalNo })));
+  const r = await db.query<SessionRow & OperatorJoinRow & { i: number }>(
+    `SELECT v.i, ${SESSION_WITH_OPERATOR}
+       FROM jsonb_to_recordset($1::text::jsonb) AS v(i int, m text, t text)
+       JOIN operator_sessions s ON s.merchant_no = v.m AND s.terminal_no = v.t AND s.ended_at IS NULL
+       LEFT JOIN operators o ON o.merchant_no = s.merchant_no AND o.operator_no = s.operator_no`,
+    [doc],
+  );
+  const out = new Array<SessionWithOperator | null>(refs.length).fill(null);
+  for (const row of r.rows) out[Number(row.i)] = toSessionWithOperator(row);
+  return out;
+}
+
+function toSessionWithOperator(row: SessionRow & OperatorJoinRow): SessionWithOperator {
+  const session = toSession(row);
+  if (row.o_operator_no === null) return { session, operator: null };
+  const op: OperatorRow = {
+    merchant_no: row.merchant_no,
+    operator_no: row.o_operator_no,
+    name: row.o_name,
+    role: row.o_role,
+    status: row.o_status,
+    failed_attempts: row.o_failed_attempts,
+    locked_until: row.o_locked_until,
+    must_change_password: row.o_must_change_password,
+    password_changed_at: row.o_password_changed_at,
+    created_by: row.o_created_by,
+    changed_by: row.o_changed_by,
+    created_at: row.o_created_at,
+    updated_at: row.o_updated_at,
+  };
+  const overrides = jsonArray<{ permission: string; effect: 'grant' | 'revoke' }>(row.o_grants).map((x) => ({ permission: x.permission, effect: x.effect }));
+  return { session, operator: operatorOf(op, jsonArray<string>(row.o_role_perms), overrides) };
+}
+
+/** The operator columns of getOpenSessionWithOperator (null when the operator row is gone). */
+type OperatorJoinRow = {
+  [K in keyof OperatorRow as K extends 'merchant_no' | 'operator_no' ? never : `o_${K}`]: OperatorRow[K];
+} & { o_operator_no: string | null; o_role_perms: unknown; o_grants: unknown };
 
 export async function touchOperatorSession(db: Db, id: string, now: Date = new Date()): Promise<void> {
   await db.query('UPDATE operator_sessions SET last_activity = $2 WHERE id = $1 AND ended_at IS NULL', [id, now]);

@@ -16,6 +16,7 @@ import {
   finalizeEntry,
   findAcrossMidnight,
   insertPending,
+  insertPendingChecked,
   lockOriginalByBatchStan,
   lockOriginalByRrn,
   lockPreauthByAuthCode,
@@ -23,6 +24,7 @@ import {
   setOriginal,
   transition,
   type JournalEntry,
+  type NewJournalEntry,
   type StoredResponse,
 } from '../../../store/journal.js';
 import { isBatchClosed } from '../../../store/settlement.js';
@@ -228,15 +230,13 @@ export async function handleFinancial(ctx: HostContext, req: HostRequest): Promi
   if (card.channel === 'qr' && msg.has(52)) return refuse('30', 'a QR purchase carries no PIN');
   const batchNo = f60[2];
   const ref = { merchantNo: terminal.merchantNo, terminalNo: terminal.terminalNo };
-  if (await isBatchClosed(ctx.db, { ...ref, batchNo })) return refuse('12', `batch ${batchNo} is settled and closed`);
 
   const fingerprint = await ctx.hsm.panFingerprint(card.pan);
   const hash = contentHash(msg, kind, fingerprint);
   const stan = msg.get(11) ?? '';
   const today = localDate(a.now, merchant.timeZone);
-  const crossed = await findAcrossMidnight(ctx.db, { ...ref, batchNo, stan, localDate: today, since: new Date(a.now.getTime() - MIDNIGHT_WINDOW_MS) });
-  if (crossed !== null) return answerExisting(ctx, req, a, kind, crossed, hash);
-  const ins = await insertPending(ctx.db, {
+  const since = new Date(a.now.getTime() - MIDNIGHT_WINDOW_MS);
+  const pending: NewJournalEntry = {
     ...ref,
     batchNo,
     stan,
@@ -256,7 +256,16 @@ export async function handleFinancial(ctx: HostContext, req: HostRequest): Promi
     operatorNo: a.operatorNo,
     contentHash: hash,
     receivedAt: a.now,
-  });
+  };
+  // One statement in the usual case: closed batch (12) and a retransmission across midnight are
+  // checked by the insert itself; when it stands back, the checks run one by one, in this order.
+  let ins = await insertPendingChecked(ctx.db, pending, since);
+  if ('blocked' in ins) {
+    if (await isBatchClosed(ctx.db, { ...ref, batchNo })) return refuse('12', `batch ${batchNo} is settled and closed`);
+    const crossed = await findAcrossMidnight(ctx.db, { ...ref, batchNo, stan, localDate: today, since });
+    if (crossed !== null) return answerExisting(ctx, req, a, kind, crossed, hash);
+    ins = await insertPending(ctx.db, pending);
+  }
   if (!ins.inserted) return answerExisting(ctx, req, a, kind, ins.existing, hash);
   const entry = ins.entry;
   ctx.journalInFlight?.add(entry.id);
@@ -356,19 +365,25 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       ...(approved && kind !== 'balance' && result.authCode !== undefined ? { authCode: result.authCode } : {}),
       ...(approved && kind === 'balance' && result.balance !== undefined ? { balance: encodeBalance(result.balance, entry.currency) } : {}),
     };
-    await ctx.db.transaction(async (tx) => {
-      const done = await finalizeEntry(tx, entry.id, {
-        status: approved ? 'approved' : 'declined',
-        responseCode: result.responseCode,
-        authCode: approved && kind !== 'balance' ? (result.authCode ?? null) : null,
-        response: stored,
-        reason: result.reason ?? null,
-      });
+    const final = {
+      status: approved ? ('approved' as const) : ('declined' as const),
+      responseCode: result.responseCode,
+      authCode: approved && kind !== 'balance' ? (result.authCode ?? null) : null,
+      response: stored,
+      reason: result.reason ?? null,
+    };
+    const voidsOriginal = approved && original !== null && (kind === 'void' || kind === 'completion-void' || kind === 'preauth-void');
+    if (!voidsOriginal) {
+      // A single statement is atomic by itself: no BEGIN / COMMIT round trips.
+      const done = await finalizeEntry(ctx.db, entry.id, final);
       if (done === null) throw new Error(`journal entry ${entry.id} was no longer pending`);
-      if (approved && original !== null && (kind === 'void' || kind === 'completion-void' || kind === 'preauth-void')) {
+    } else {
+      await ctx.db.transaction(async (tx) => {
+        const done = await finalizeEntry(tx, entry.id, final);
+        if (done === null) throw new Error(`journal entry ${entry.id} was no longer pending`);
         await transition(tx, original.id, 'approved', 'voided');
-      }
-    });
+      });
+    }
     await recordRisk(approved ? 'approved' : 'declined');
     req.logger.info({ kind, journalId: entry.id, responseCode: result.responseCode, amount: entry.amount }, approved ? 'transaction approved' : 'transaction declined');
     return await answer(stored);
