@@ -5,9 +5,10 @@
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { startOperatorSession } from '../../src/store/operators.js';
-import { listJournal } from '../../src/store/journal.js';
+import { listJournal, listReversals } from '../../src/store/journal.js';
+import { endOperatorSessions } from '../../src/host/operator-gate.js';
 import { describeBackends } from '../store/helpers.js';
-import { balanceOf, code, newCard, openTill, send, startTxFixture, txFields, type PlasticCard, type Till, type TxFixture } from './transactions-kit.js';
+import { balanceOf, code, newCard, openTill, reversalFields, send, startTxFixture, txFields, type PlasticCard, type Till, type TxFixture } from './transactions-kit.js';
 
 describeBackends('transactions: void, refund, pre-authorisation, QR', (backend) => {
   let fx: TxFixture;
@@ -85,6 +86,36 @@ describeBackends('transactions: void, refund, pre-authorisation, QR', (backend) 
     expect(code(await send(till, 'refund', txFields(till, 'refund', { card, amount: 1_000, original })))).toBe('00');
     expect(code(await send(till, 'void', txFields(till, 'void', { card, amount: 3_000, original })))).toBe('25');
     expect(await balanceOf(fx, card)).toBe(98_000);
+  });
+
+  it('a 0400 for a purchase that was refunded is acknowledged without crediting the card again', async () => {
+    const fields = txFields(till, 'purchase', { card, amount: 3_000 });
+    const rsp = await send(till, 'purchase', fields);
+    expect(code(rsp)).toBe('00');
+    const stan = rsp.message.get(11)!;
+    const original = { batchNo: till.client.batchNo, stan, rrn: rsp.message.get(37)! };
+    expect(code(await send(till, 'refund', txFields(till, 'refund', { card, amount: 1_000, original })))).toBe('00');
+    expect(await balanceOf(fx, card)).toBe(98_000);
+    const r = await till.client.request('0400', reversalFields(fields, '98', card.pan), { mac: true, stan });
+    expect(code(r)).toBe('00');
+    expect(await balanceOf(fx, card)).toBe(98_000);
+    const recs = await listReversals(fx.db, { merchantNo: fx.merchantNo, terminalNo: till.terminalNo });
+    expect(recs.at(-1)).toMatchObject({ outcome: 'mismatch', stan });
+    expect(await fx.issuer.checkLedger()).toEqual([]);
+  });
+
+  it('a retransmission gets its stored answer even when the operator has signed off since', async () => {
+    const fields = txFields(till, 'purchase', { card, amount: 700 });
+    const first = await send(till, 'purchase', fields);
+    expect(code(first)).toBe('00');
+    const stan = first.message.get(11)!;
+    await endOperatorSessions(fx.db, fx.merchantNo, till.terminalNo, 'terminal-sign-off');
+    const again = await till.client.request('0200', fields, { mac: true, stan });
+    expect(code(again)).toBe('00');
+    expect(again.message.get(37)).toBe(first.message.get(37));
+    expect(await balanceOf(fx, card)).toBe(99_300);
+    // A new request (new STAN) is refused: no operator signed on.
+    expect(code(await send(till, 'purchase', txFields(till, 'purchase', { card, amount: 700 })))).toBe('Q1');
   });
 
   it('refuses a refund with another card (25)', async () => {

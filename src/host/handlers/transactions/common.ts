@@ -133,7 +133,12 @@ export function missingFields(msg: CupPosMessage, def: MessageDefinition): TxFie
  * Required fields, terminal and merchant, MAC, operator gate. A bad or missing MAC answers A0
  * (no MAC on the response), marks the terminal for rekey and tells it to sign on again.
  */
-export async function admit(ctx: HostContext, req: HostRequest, kind: keyof typeof MESSAGES): Promise<Admission> {
+/**
+ * Field checks, terminal/merchant authorisation, MAC and (unless `gate: false`) the operator gate.
+ * Financial requests pass `gate: false` and run the gate themselves, so that a retransmission the
+ * gate would now refuse (its single-use approval already spent) still gets its stored answer.
+ */
+export async function admit(ctx: HostContext, req: HostRequest, kind: keyof typeof MESSAGES, opts: { gate?: boolean } = {}): Promise<Admission> {
   const def = MESSAGES[kind];
   const msg = req.message;
   const missing = missingFields(msg, def);
@@ -168,7 +173,7 @@ export async function admit(ctx: HostContext, req: HostRequest, kind: keyof type
   // Field 63 carries the operator only on settlement (elsewhere: the card organisation code), so
   // the operator is the gate's; ungated messages (reversal, batch upload) have none of their own.
   let operatorNo: string | null = null;
-  if (def.permission !== undefined) {
+  if (def.permission !== undefined && opts.gate !== false) {
     const gate = await requireOperator(ctx, req, terminal, def.permission);
     if (!gate.ok) {
       return { ok: false, result: await refuseTx(ctx, req, { kind, code: gate.responseCode, reason: gate.reason, mak, detail: { permission: def.permission } }) };

@@ -15,6 +15,7 @@ import {
   childrenOf,
   finalizeEntry,
   findAcrossMidnight,
+  findByKey,
   insertPending,
   insertPendingChecked,
   lockOriginalByBatchStan,
@@ -34,6 +35,7 @@ import { cardClassOf, classify, encodeBalance, FINANCIAL_KINDS, MESSAGES, type F
 import { sealPan } from '../../../transactions/pan-vault.js';
 import type { CupPosMessage, HandlerResult, HostContext, HostRequest } from '../../context.js';
 import { pinKeyOf } from '../../mac.js';
+import { requireOperator } from '../../operator-gate.js';
 import { admit, baseResponse, finish, refuseTx, textField, txEvent, type Admitted } from './common.js';
 import { DEFAULT_ACQUIRER_ID, issuerKind, referenceOf, reverseWithIssuer } from './issuer-link.js';
 
@@ -207,9 +209,9 @@ export async function handleFinancial(ctx: HostContext, req: HostRequest): Promi
   if (!isFinancial(kind) || f60 === undefined) {
     return refuseTx(ctx, req, { kind: String(kind), code: '40', reason: 'not a financial request this host handles', mak: null });
   }
-  const adm = await admit(ctx, req, kind);
+  const adm = await admit(ctx, req, kind, { gate: false });
   if (!adm.ok) return adm.result;
-  const a = adm.a;
+  let a = adm.a;
   const { terminal, merchant } = a;
   const refuse = (code: string, reason: string): Promise<HandlerResult> => refuseTx(ctx, req, { kind, code, reason, mak: a.mak, terminal });
 
@@ -236,6 +238,20 @@ export async function handleFinancial(ctx: HostContext, req: HostRequest): Promi
   const stan = msg.get(11) ?? '';
   const today = localDate(a.now, merchant.timeZone);
   const since = new Date(a.now.getTime() - MIDNIGHT_WINDOW_MS);
+  const key = { ...ref, batchNo, stan, localDate: today };
+  // The operator gate. When it refuses, a retransmission of a request already journalled (whose
+  // supervisor approval was spent by the first copy, or whose operator has since signed off) still
+  // gets its stored answer: the duplicate check comes first for it.
+  const permission = MESSAGES[kind].permission;
+  if (permission !== undefined) {
+    const gate = await requireOperator(ctx, req, terminal, permission);
+    if (!gate.ok) {
+      const earlier = (await findByKey(ctx.db, key)) ?? (await findAcrossMidnight(ctx.db, { ...key, since }));
+      if (earlier !== null) return answerExisting(ctx, req, a, kind, earlier, hash);
+      return refuseTx(ctx, req, { kind, code: gate.responseCode, reason: gate.reason, mak: a.mak, terminal, detail: { permission } });
+    }
+    a = { ...a, operatorNo: gate.operatorNo };
+  }
   const pending: NewJournalEntry = {
     ...ref,
     batchNo,
@@ -261,6 +277,9 @@ export async function handleFinancial(ctx: HostContext, req: HostRequest): Promi
   // checked by the insert itself; when it stands back, the checks run one by one, in this order.
   let ins = await insertPendingChecked(ctx.db, pending, since);
   if ('blocked' in ins) {
+    // A retransmission into a batch settled meanwhile still gets its stored answer, not 12.
+    const same = await findByKey(ctx.db, key);
+    if (same !== null) return answerExisting(ctx, req, a, kind, same, hash);
     if (await isBatchClosed(ctx.db, { ...ref, batchNo })) return refuse('12', `batch ${batchNo} is settled and closed`);
     const crossed = await findAcrossMidnight(ctx.db, { ...ref, batchNo, stan, localDate: today, since });
     if (crossed !== null) return answerExisting(ctx, req, a, kind, crossed, hash);
@@ -287,6 +306,9 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
     return answer(stored);
   };
   let issuerAsked = false;
+  // Set once the final journal state is committed: from then on the entry must not be undone here
+  // (the terminal's 0400 does it, through the journal), whatever fails afterwards.
+  let finalized = false;
   let riskTx: RiskTransaction | null = null;
   const recordRisk = async (result: 'approved' | 'declined'): Promise<void> => {
     if (ctx.risk === undefined || riskTx === null) return;
@@ -381,9 +403,13 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       await ctx.db.transaction(async (tx) => {
         const done = await finalizeEntry(tx, entry.id, final);
         if (done === null) throw new Error(`journal entry ${entry.id} was no longer pending`);
-        await transition(tx, original.id, 'approved', 'voided');
+        // The original may have been reversed meanwhile (a 0400 racing this void): then this void
+        // must not stand; the rollback leaves it pending and the catch below reverses it.
+        const voided = await transition(tx, original.id, 'approved', 'voided');
+        if (voided === null) throw new Error(`original ${original.id} is no longer approved`);
       });
     }
+    finalized = true;
     await recordRisk(approved ? 'approved' : 'declined');
     req.logger.info({ kind, journalId: entry.id, responseCode: result.responseCode, amount: entry.amount }, approved ? 'transaction approved' : 'transaction declined');
     return await answer(stored);
@@ -391,8 +417,13 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
     // Something failed after the journal row was written. Before the issuer was asked: decline 96.
     // After: undo at the issuer (stand-in reversal) if possible; otherwise the row stays pending
     // and crash recovery reverses it at the next start.
-    req.logger.error({ err: e instanceof Error ? e.message : String(e), kind, journalId: entry.id }, 'transaction failed: answering 96');
+    req.logger.error({ err: e instanceof Error ? e.message : String(e), kind, journalId: entry.id, finalized }, 'transaction failed: answering 96');
     const stored: StoredResponse = { ...base, responseCode: '96' };
+    if (finalized) {
+      // The journal already holds the final answer; only building the response failed (e.g. the
+      // HSM could not MAC it). Answer 96 without a MAC: the terminal reverses, through the journal.
+      return finish(ctx, financialResponse(ctx, req, entry.rrn, stored, a), null, a.terminal);
+    }
     try {
       if (!issuerAsked) {
         await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: '96', response: stored, reason: 'system malfunction' });

@@ -11,7 +11,7 @@
  * | approved, but no PAN (2) or QR code (59) in the 0400 | — | 30 |
  */
 import { IssuerUnavailableError } from '../../../issuer/issuer.js';
-import { findForReversal, markReversed, recordReversal, transition, type ReversalOutcome } from '../../../store/journal.js';
+import { childrenOf, findForReversal, markReversed, recordReversal, transition, type ReversalOutcome } from '../../../store/journal.js';
 import { readCard } from '../../../transactions/card.js';
 import { reversedKind } from '../../../transactions/messages.js';
 import type { HandlerResult, HostContext, HostRequest } from '../../context.js';
@@ -65,6 +65,12 @@ export async function handleReversal(ctx: HostContext, req: HostRequest): Promis
       return record('voided', original.id, '00');
     case 'approved':
       break;
+  }
+  // A terminal reverses only what it got no answer to; an original already refunded, voided or
+  // completed was answered. Undoing it at the issuer would credit the card a second time.
+  if (original.status === 'approved') {
+    const children = await childrenOf(ctx.db, original.id, ['void', 'refund', 'preauth-void', 'preauth-completion', 'completion-void']);
+    if (children.count > 0) return record('mismatch', original.id, '00');
   }
   const card = readCard({ entryMode: textField(msg, 22), pan: textField(msg, 2), expiry: undefined, track2: textField(msg, 35), qrCode: textField(msg, 59) });
   if (!card.ok) {
