@@ -17,7 +17,7 @@
  * Target (the issue): >= 3,000 sign-ons/s with p99 < 50 ms on PostgreSQL, no failures.
  * Traffic stays on 127.0.0.1; the child is stopped on every exit path.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { forkHost, withTimeout } from './child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -85,17 +85,6 @@ function parseOptions(): Options {
 // ---------------------------------------------------------------------------------------------
 // Child process handling. Every live child is stopped when this process exits, however it exits.
 
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    for (const c of children) c.kill('SIGKILL');
-    process.exit(130);
-  });
-}
-
 interface HostChild {
   port: number;
   /** The child's CPU time so far (user + system), ms. */
@@ -104,18 +93,7 @@ interface HostChild {
 }
 
 function startHostChild(config: SignOnHostConfig, cpuProfDir: string | undefined, label: string): Promise<HostChild> {
-  const execArgv = cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `host-${label}.cpuprofile`] : [];
-  const child = fork(HOST_ENTRY, [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    if (child.connected) child.send('stop');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const { child, stop } = forkHost(HOST_ENTRY, config, cpuProfDir, `host-${label}.cpuprofile`);
   const cpuWaiters: Array<(ms: number) => void> = [];
   const cpuMs = (): Promise<number> =>
     new Promise<number>((resolve, reject) => {
@@ -201,14 +179,6 @@ async function storm(
   const cpu1 = await host.cpuMs();
   const n = Math.max(1, summary.succeeded);
   return { summary, hostCpuMsPerSignOn: (cpu1 - cpu0) / n, simCpuMsPerSignOn: (sim.user + sim.system) / 1000 / n };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 async function runPglite(o: Options, tmk: { block: string; kcv: string }, tmkClear: Buffer): Promise<StoreResult> {

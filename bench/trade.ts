@@ -25,7 +25,7 @@
  *
  * Target (the issue): >= 2,000 approved purchases/s with p99 < 50 ms on PostgreSQL.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { forkHost, withTimeout } from './child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -125,17 +125,6 @@ function parseOptions(): Options {
 // ---------------------------------------------------------------------------------------------
 // Child process handling. Every live child is stopped when this process exits, however it exits.
 
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    for (const c of children) c.kill('SIGKILL');
-    process.exit(130);
-  });
-}
-
 interface HostChild {
   port: number;
   /** CPU time (user + system) the child has used so far, µs, and its store statements / transactions. */
@@ -146,18 +135,7 @@ interface HostChild {
 }
 
 function startHostChild(config: TradeHostConfig, cpuProfDir: string | undefined, label: string): Promise<HostChild> {
-  const execArgv = cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir, '--cpu-prof-name', `trade-host-${label}.cpuprofile`] : [];
-  const child = fork(HOST_ENTRY, [JSON.stringify(config)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    if (child.connected) child.send('stop');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const { child, stop } = forkHost(HOST_ENTRY, config, cpuProfDir, `trade-host-${label}.cpuprofile`);
   return new Promise<HostChild>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -300,14 +278,6 @@ async function trade(child: HostChild, o: Options, cards: SimCard[], tmkClear: B
     statements: (host1.statements - host0.statements) / answered,
     transactions: (host1.transactions - host0.transactions) / answered,
   };
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 async function runPglite(o: Options, tmkClear: Buffer): Promise<StoreResult> {
