@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { Hsm } from '../crypto/hsm/hsm.js';
 import { CUP_POS_FRAME, defineFrameProfile } from '../framing/index.js';
 import type { Issuer } from '../issuer/issuer.js';
+import { withIssuerTimeout } from '../issuer/timeout.js';
 import type { RiskEngine } from '../risk/types.js';
 import type { Db } from '../store/index.js';
 import { Connection, errInfo } from './connection.js';
@@ -57,6 +58,11 @@ export interface HostOptions {
   tls?: TlsOptions;
   /** The card issuer (simulator or upstream link) for financial requests. Default: none (answer 91). */
   issuer?: Issuer;
+  /**
+   * The host's own limit on every issuer call (authorise, reverse): past it the request is
+   * answered 98 and reversed. Default 25 000 ms (below a terminal's usual 30-60 s timeout).
+   */
+  issuerTimeoutMs?: number;
   /** Risk rules for financial requests. Default: none. */
   risk?: RiskEngine;
   /** An operator's sign-on lapses after this long without activity. Default 1800 (30 minutes). */
@@ -116,7 +122,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     graceSeconds: positive('graceSeconds', options.graceSeconds ?? 300, true),
     acquirerId: options.acquirerId,
     rrn: createRrnGenerator(),
-    issuer: options.issuer,
+    issuer: options.issuer === undefined ? undefined : withIssuerTimeout(options.issuer, positive('issuerTimeoutMs', options.issuerTimeoutMs ?? 25_000, false)),
     risk: options.risk,
     operatorIdleSeconds: positive('operatorIdleSeconds', options.operatorIdleSeconds ?? 1800, false),
     journalInFlight: new Set<string>(),

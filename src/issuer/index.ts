@@ -23,3 +23,4 @@ export { IssuerError, isIssuerError, type IssuerErrorReason } from './errors.js'
 export { enrolPvv, ensureIssuerKeys, type IssuerKeys } from './keys.js';
 export { checkIssuerLedger, type LedgerMismatch, type Posting, type PostingKind } from './ledger.js';
 export { requestKey } from './requests.js';
+export { withIssuerTimeout } from './timeout.js';
