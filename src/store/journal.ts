@@ -74,29 +74,31 @@ export interface JournalEntry {
   reversedAt: Date | null;
 }
 
-export interface NewJournalEntry {
-  merchantNo: string;
-  terminalNo: string;
-  batchNo: string;
-  stan: string;
-  localDate: string;
-  kind: JournalKind;
-  mti: string;
-  processingCode: string;
-  amount: number;
-  currency: string;
-  channel: JournalChannel;
-  cardClass: JournalCardClass;
-  panFingerprint: string | null;
-  maskedPan: string | null;
-  /** The PAN sealed under the journal data key (src/transactions/pan-vault.ts), cleared when final. */
-  panCipher: string | null;
-  rrn: string;
-  acquirerId: string;
-  operatorNo: string | null;
-  contentHash: string;
-  receivedAt: Date;
-}
+/** What a new (pending) entry is written with: the entry's request-side fields. */
+export type NewJournalEntry = Pick<
+  JournalEntry,
+  | 'merchantNo'
+  | 'terminalNo'
+  | 'batchNo'
+  | 'stan'
+  | 'localDate'
+  | 'kind'
+  | 'mti'
+  | 'processingCode'
+  | 'amount'
+  | 'currency'
+  | 'channel'
+  | 'cardClass'
+  | 'panFingerprint'
+  | 'maskedPan'
+  // The PAN sealed under the journal data key (src/transactions/pan-vault.ts), cleared when final.
+  | 'panCipher'
+  | 'rrn'
+  | 'acquirerId'
+  | 'operatorNo'
+  | 'contentHash'
+  | 'receivedAt'
+>;
 
 interface JournalRow {
   id: string | number;
