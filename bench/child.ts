@@ -45,3 +45,40 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   });
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
+
+/** `url` with `application_name` set, so the host child's PostgreSQL backends can be found. */
+export function withApplicationName(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.toString();
+}
+
+/**
+ * CPU time (user + system, ms) used so far by the PostgreSQL backends whose application_name is
+ * `name`, read from /proc (so PostgreSQL must run on this machine; null when it cannot be read).
+ * Background processes (WAL writer, checkpointer) are not included.
+ */
+export async function backendCpuMs(db: { query<T>(sql: string, params?: readonly unknown[]): Promise<{ rows: T[] }> }, name: string): Promise<Map<number, number> | null> {
+  const { readFileSync } = await import('node:fs');
+  const r = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [name]);
+  const out = new Map<number, number>();
+  try {
+    for (const { pid } of r.rows) {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime are fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+      out.set(pid, ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+    }
+  } catch {
+    return null;
+  }
+  return out;
+}
+
+/** CPU ms used between two backendCpuMs readings (backends that appeared in between count from zero). */
+export function backendCpuDelta(before: Map<number, number> | null, after: Map<number, number> | null): number | null {
+  if (before === null || after === null) return null;
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}

@@ -7,7 +7,10 @@
  * of statements and transactions it has sent to the store; `'statements'` for the statements
  * counted by their first words.
  *
- * Configuration arrives as JSON in argv[2]: { lmkHex, url?, schema?, dataDir?, migrationsDir }.
+ * With `profDir` it also answers 'prof-start' / 'prof-stop' (bench/host-profiler.ts), so the parent
+ * can profile only the measured phase.
+ *
+ * Configuration arrives as JSON in argv[2]: { lmkHex, url?, schema?, dataDir?, migrationsDir, profDir?, profName? }.
  */
 import { pino } from 'pino';
 import { SoftHsm } from '../src/crypto/hsm/soft-hsm.js';
@@ -15,6 +18,7 @@ import { startHost } from '../src/host/index.js';
 import { openIssuerSimulator } from '../src/issuer/simulator.js';
 import { createRiskEngine } from '../src/risk/engine.js';
 import { openStore, type Db } from '../src/store/index.js';
+import { profilerMessages } from './host-profiler.js';
 
 export interface TradeHostConfig {
   lmkHex: string;
@@ -23,13 +27,18 @@ export interface TradeHostConfig {
   schema?: string;
   dataDir?: string;
   migrationsDir: string;
+  /** Answer 'prof-start' / 'prof-stop' and write the profile as `<profDir>/<profName>`. */
+  profDir?: string;
+  profName?: string;
 }
 
 export type TradeHostMessage =
   | { type: 'ready'; port: number }
   | { type: 'error'; message: string }
   | { type: 'cpu'; userUs: number; systemUs: number; statements: number; transactions: number }
-  | { type: 'statements'; bySql: Record<string, number> };
+  | { type: 'statements'; bySql: Record<string, number> }
+  | { type: 'prof-started' }
+  | { type: 'prof-written'; path: string };
 
 /** Statements and transactions the host has sent to the store (every db.query / tx.query, every transaction). */
 const counts = { statements: 0, transactions: 0 };
@@ -100,10 +109,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await closeAll();
-    // process.exit (not a hard kill) so that --cpu-prof writes its profile.
     process.exit(0);
   };
+  const profiler = config.profDir !== undefined ? profilerMessages(config.profDir, config.profName ?? 'trade-host.cpuprofile') : undefined;
   process.on('message', (m) => {
+    if (profiler?.(m) === true) return;
     if (m === 'stop') void stop();
     else if (m === 'cpu') {
       const u = process.cpuUsage();

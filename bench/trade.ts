@@ -25,7 +25,7 @@
  *
  * Target (the issue): >= 2,000 approved purchases/s with p99 < 50 ms on PostgreSQL.
  */
-import { forkHost, withTimeout } from './child.js';
+import { backendCpuDelta, backendCpuMs, forkHost, withApplicationName, withTimeout } from './child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -131,11 +131,17 @@ interface HostChild {
   usage(): Promise<{ cpuUs: number; statements: number; transactions: number }>;
   /** Statements so far by their first words. */
   statements(): Promise<Record<string, number>>;
+  /** Start the child's CPU profiler (only when started with a profile directory). */
+  profStart(): Promise<void>;
+  /** Stop it and write the profile; resolves to its path. */
+  profStop(): Promise<string>;
   stop(): Promise<void>;
 }
 
 function startHostChild(config: TradeHostConfig, cpuProfDir: string | undefined, label: string): Promise<HostChild> {
-  const { child, stop } = forkHost(HOST_ENTRY, config, cpuProfDir, `trade-host-${label}.cpuprofile`);
+  // The child profiles itself over the measured phase only (bench/host-profiler.ts), not seeding or sign-on.
+  const withProf: TradeHostConfig = cpuProfDir !== undefined ? { ...config, profDir: cpuProfDir, profName: `trade-host-${label}.cpuprofile` } : config;
+  const { child, stop } = forkHost(HOST_ENTRY, withProf, undefined, `trade-host-${label}.cpuprofile`);
   return new Promise<HostChild>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -154,7 +160,26 @@ function startHostChild(config: TradeHostConfig, cpuProfDir: string | undefined,
         waiters.push(res);
         child.send('cpu');
       });
+    const profWaiters: Array<(path: string) => void> = [];
+    const profStart = (): Promise<void> =>
+      cpuProfDir === undefined
+        ? Promise.resolve()
+        : new Promise<void>((res) => {
+            profWaiters.push(() => res());
+            child.send('prof-start');
+          });
+    const profStop = (): Promise<string> =>
+      cpuProfDir === undefined
+        ? Promise.resolve('')
+        : new Promise<string>((res) => {
+            profWaiters.push(res);
+            child.send('prof-stop');
+          });
     child.on('message', (m: TradeHostMessage) => {
+      if (m.type === 'prof-started' || m.type === 'prof-written') {
+        profWaiters.shift()?.(m.type === 'prof-written' ? m.path : '');
+        return;
+      }
       if (m.type === 'cpu') {
         waiters.shift()?.({ cpuUs: m.userUs + m.systemUs, statements: m.statements, transactions: m.transactions });
         return;
@@ -164,7 +189,7 @@ function startHostChild(config: TradeHostConfig, cpuProfDir: string | undefined,
         return;
       }
       clearTimeout(timer);
-      if (m.type === 'ready') resolve({ port: m.port, usage, statements, stop });
+      if (m.type === 'ready') resolve({ port: m.port, usage, statements, profStart, profStop, stop });
       else reject(new Error(`host child failed: ${m.message}`));
     });
     child.once('exit', (code, signal) => {
@@ -210,6 +235,8 @@ interface StoreResult {
   /** CPU ms per answered transaction during the measured run: host child, and this (simulator) process. */
   hostCpuMs?: number;
   simCpuMs?: number;
+  /** CPU of the host's PostgreSQL backends per answered purchase (null: not measurable). */
+  pgCpuMs?: number | null;
   /** Store statements and transactions per answered transaction (measured run). */
   statements?: number;
   transactions?: number;
@@ -227,11 +254,18 @@ interface Measured {
   summary: TradeSimSummary;
   hostCpuMs: number;
   simCpuMs: number;
+  pgCpuMs: number | null;
   statements: number;
   transactions: number;
 }
 
-async function trade(child: HostChild, o: Options, cards: SimCard[], tmkClear: Buffer): Promise<Measured> {
+async function trade(
+  child: HostChild,
+  o: Options,
+  cards: SimCard[],
+  tmkClear: Buffer,
+  pgCpu: () => Promise<Map<number, number> | null> = () => Promise.resolve(null),
+): Promise<Measured> {
   const base = {
     host: '127.0.0.1',
     port: child.port,
@@ -255,15 +289,39 @@ async function trade(child: HostChild, o: Options, cards: SimCard[], tmkClear: B
     }
   }
   // The measured run's terminals continue their STANs after the warm-up's (no repeats in one batch and day).
-  const host0 = await child.usage();
-  const sql0 = o.statements ? await child.statements() : {};
-  const sim0 = process.cpuUsage();
-  const summary = await runTradeSim({ ...base, durationS: o.durationS, firstStan: 500_000 });
-  const sim1 = process.cpuUsage(sim0);
-  const host1 = await child.usage();
+  // CPU, statements and the profile cover the trading phase only: the measured run's own terminal
+  // and operator sign-ons (scrypt in the HSM) happen before onTradeStart.
+  let host0 = { cpuUs: 0, statements: 0, transactions: 0 };
+  let host1 = host0;
+  let sql0: Record<string, number> = {};
+  let sql1: Record<string, number> = {};
+  let sim0 = process.cpuUsage();
+  let sim1 = sim0;
+  let pg0: Map<number, number> | null = null;
+  let pg1: Map<number, number> | null = null;
+  let profPath = '';
+  const summary = await runTradeSim({
+    ...base,
+    durationS: o.durationS,
+    firstStan: 500_000,
+    onTradeStart: async () => {
+      host0 = await child.usage();
+      if (o.statements) sql0 = await child.statements();
+      await child.profStart();
+      pg0 = await pgCpu();
+      sim0 = process.cpuUsage();
+    },
+    onTradeEnd: async () => {
+      sim1 = process.cpuUsage(sim0);
+      pg1 = await pgCpu();
+      host1 = await child.usage();
+      if (o.statements) sql1 = await child.statements();
+      profPath = await child.profStop();
+    },
+  });
+  if (profPath !== '') console.log(`host CPU profile of the measured phase: ${profPath}`);
   const answered = Math.max(1, summary.transactions - Object.values(summary.failures).reduce((a, b) => a + b, 0));
   if (o.statements) {
-    const sql1 = await child.statements();
     const per = Object.entries(sql1)
       .map(([k, n]) => [k, (n - (sql0[k] ?? 0)) / answered] as const)
       .filter(([, n]) => n > 0)
@@ -275,6 +333,7 @@ async function trade(child: HostChild, o: Options, cards: SimCard[], tmkClear: B
     summary,
     hostCpuMs: (host1.cpuUs - host0.cpuUs) / 1000 / answered,
     simCpuMs: (sim1.user + sim1.system) / 1000 / answered,
+    pgCpuMs: ((d) => (d === null ? null : d / answered))(backendCpuDelta(pg0, pg1)),
     statements: (host1.statements - host0.statements) / answered,
     transactions: (host1.transactions - host0.transactions) / answered,
   };
@@ -325,9 +384,11 @@ async function runPostgres(o: Options, tmkClear: Buffer): Promise<StoreResult> {
     const t0 = performance.now();
     const cards = await seed(db, o);
     const seedMs = performance.now() - t0;
-    const child = await startHostChild({ lmkHex: LMK, url, schema, migrationsDir: MIGRATIONS_DIR }, o.cpuProfDir, 'postgres');
+    // The host's backends are told apart by application_name, for the PG CPU column.
+    const appName = `qd_bench_trade_${process.pid}`;
+    const child = await startHostChild({ lmkHex: LMK, url: withApplicationName(url, appName), schema, migrationsDir: MIGRATIONS_DIR }, o.cpuProfDir, 'postgres');
     try {
-      const m = await trade(child, o, cards, tmkClear);
+      const m = await trade(child, o, cards, tmkClear, () => backendCpuMs(db, appName));
       return { store: 'PostgreSQL', ...m, seedMs, durability };
     } finally {
       await child.stop();
@@ -362,7 +423,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const rows = [['store', 'approved/s', 'answered/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'approved', 'declined', 'no answer', 'host CPU ms', 'sim CPU ms', 'stmts', 'txns', 'elapsed s']];
+  const rows = [['store', 'approved/s', 'answered/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'approved', 'declined', 'no answer', 'host CPU ms', 'sim CPU ms', 'PG CPU ms', 'stmts', 'txns', 'elapsed s']];
   for (const r of results) {
     const s = r.summary;
     if (s === undefined) continue;
@@ -373,6 +434,7 @@ async function main(): Promise<void> {
       r.store, fmtInt(s.approvedPurchasesPerSecond), fmtInt(s.tps),
       l ? ms(l.p50) : '-', l ? ms(l.p95) : '-', l ? ms(l.p99) : '-', l ? ms(l.max) : '-',
       fmtInt(s.approved), fmtInt(declined), fmtInt(noAnswer), (r.hostCpuMs ?? 0).toFixed(3), (r.simCpuMs ?? 0).toFixed(3),
+      r.pgCpuMs === undefined || r.pgCpuMs === null ? '-' : r.pgCpuMs.toFixed(3),
       (r.statements ?? 0).toFixed(1), (r.transactions ?? 0).toFixed(1), (s.elapsedMs / 1000).toFixed(2),
     ]);
   }

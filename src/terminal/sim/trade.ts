@@ -87,6 +87,10 @@ export interface TradeSimOptions {
   firstStan?: number;
   /** Called about 10 times a second while sending. */
   onProgress?: (p: TradeSimProgress) => void;
+  /** Awaited when every terminal is ready, just before trading starts (e.g. to start measuring). */
+  onTradeStart?: () => void | Promise<void>;
+  /** Awaited when the last transaction has been answered, before the terminals disconnect. */
+  onTradeEnd?: () => void | Promise<void>;
   /** Stop early (e.g. Ctrl-C). */
   signal?: AbortSignal;
 }
@@ -241,6 +245,7 @@ export async function runTradeSim(o: TradeSimOptions): Promise<TradeSimSummary> 
   const durationMs = o.durationS * 1000;
   const target = Math.round(o.tps * o.durationS);
   const intervalMs = ready.length === 0 ? 0 : (ready.length * 1000) / o.tps;
+  await o.onTradeStart?.();
   const t0 = performance.now();
   const stopped = (): boolean => o.signal?.aborted === true;
 
@@ -351,6 +356,7 @@ export async function runTradeSim(o: TradeSimOptions): Promise<TradeSimSummary> 
     clearInterval(progressTimer);
   }
   const elapsedMs = performance.now() - t0;
+  await o.onTradeEnd?.();
   o.onProgress?.({ phase: 'trade', done: transactions, total: target, failed: failedCount, elapsedMs });
 
   for (const s of ready) reversals.pending += s.trade.pendingReversals.length;
