@@ -13,7 +13,7 @@
 import type { MacAlgorithm, WrappedKey } from '../crypto/hsm/hsm.js';
 import { pack } from '../iso8583/index.js';
 import { cupPos } from '../specs/cup-pos.js';
-import { currentAndGraceKeys, type KeyGeneration, type TerminalRef } from '../store/index.js';
+import { currentAndGraceKeys, type CurrentAndGraceKeys, type KeyGeneration, type TerminalRef } from '../store/index.js';
 import type { CupPosMessage, HostContext, HostRequest } from './context.js';
 
 export const DEFAULT_MAC_ALGORITHM: MacAlgorithm = 'cup-ecb';
@@ -57,6 +57,8 @@ export async function verifyRequestMac(
   req: HostRequest,
   ref: TerminalRef,
   algorithm: MacAlgorithm = DEFAULT_MAC_ALGORITHM,
+  /** The terminal's keys when already read (authorize with `withKeys`); otherwise read here. */
+  preloaded?: CurrentAndGraceKeys,
 ): Promise<MacCheck> {
   let mac: Buffer | undefined;
   try {
@@ -65,7 +67,7 @@ export async function verifyRequestMac(
     mac = undefined;
   }
   if (mac === undefined || mac.length !== MAC_LENGTH || req.body.length <= MAC_LENGTH) return { ok: false, reason: 'no-mac' };
-  const { current, previous } = await currentAndGraceKeys(ctx.db, ref, ctx.graceSeconds);
+  const { current, previous } = preloaded ?? (await currentAndGraceKeys(ctx.db, ref, ctx.graceSeconds));
   if (current === null) return { ok: false, reason: 'no-keys' };
   const data = macData(req.body);
   for (const keys of previous === null ? [current] : [current, previous]) {

@@ -7,12 +7,11 @@
  * - 0 otherwise, on refusals, and on a sign-off response.
  * Sign on again wins over download parameters: without valid keys the terminal cannot transact.
  *
- * On a sign-on response (freshKeys) the terminal in the result is the row as the sign-on's own
- * statement left it (parameter versions included), so no further read is made; otherwise the
- * parameter versions are read from the store.
+ * The terminal in the result is the row the request was authorised with, or on a sign-on response
+ * (freshKeys) the row as the sign-on's own statement left it; either carries the parameter
+ * versions, so no further read is made.
  */
 import { ProcessingRequirement } from '../framing/index.js';
-import { effectiveParameters } from '../store/index.js';
 import type { HandlerResult, HostContext } from './context.js';
 
 export async function processingRequirementFor(ctx: HostContext, result: HandlerResult, now: number = Date.now()): Promise<ProcessingRequirement> {
@@ -24,9 +23,8 @@ export async function processingRequirementFor(ctx: HostContext, result: Handler
       return ProcessingRequirement.SignOnAgain;
     }
   }
-  if (result.freshKeys === true) {
-    return t.paramsVersion > t.paramsDownloadedVersion ? ProcessingRequirement.DownloadParameters : ProcessingRequirement.None;
-  }
-  const params = await effectiveParameters(ctx.db, { merchantNo: t.merchantNo, terminalNo: t.terminalNo });
-  return params.pending ? ProcessingRequirement.DownloadParameters : ProcessingRequirement.None;
+  // The row read when the request was authorised (or written by the sign-on) carries both
+  // parameter versions: no further read. A change made while this request is being handled shows
+  // on the terminal's next response.
+  return t.paramsVersion > t.paramsDownloadedVersion ? ProcessingRequirement.DownloadParameters : ProcessingRequirement.None;
 }

@@ -53,6 +53,7 @@ export {
   rotateKeys,
   issueKeys,
   currentAndGraceKeys,
+  getTerminalMerchantAndKeys,
   getKeyGeneration,
   listKeyGenerations,
   type KeyScheme,
@@ -61,6 +62,7 @@ export {
   type IssueKeysInput,
   type IssueKeysResult,
   type CurrentAndGraceKeys,
+  type TerminalMerchantAndKeys,
 } from './keys.js';
 export { appendEvent, listEvents, type StoreEvent, type NewEvent, type ListEventsOptions } from './events.js';
 export {

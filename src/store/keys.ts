@@ -1,7 +1,15 @@
 import { batcherFor, batchesInFlight } from './batch.js';
 import type { Db } from './db.js';
 import { StoreError } from './errors.js';
-import { terminalNotFound, type TerminalRef } from './terminals.js';
+import {
+  JOINED_TERMINAL_COLUMNS,
+  MERCHANT_COLUMNS,
+  terminalNotFound,
+  toTerminalAndMerchant,
+  type JoinedRow,
+  type TerminalAndMerchant,
+  type TerminalRef,
+} from './terminals.js';
 
 /** Field 60.3: 001 single-length keys, 003 double-length, 004 double-length with a TDK. */
 export type KeyScheme = '001' | '003' | '004';
@@ -254,11 +262,7 @@ export async function currentAndGraceKeys(db: Db, ref: TerminalRef, graceSeconds
       ORDER BY generation DESC LIMIT 2`,
     [ref.merchantNo, ref.terminalNo, graceSeconds],
   );
-  const rows = r.rows.map(toKeyGeneration);
-  const current = rows.find((k) => k.supersededAt === null) ?? null;
-  const previous =
-    current === null ? null : (rows.find((k) => k.supersededAt !== null && k.generation === current.generation - 1) ?? null);
-  return { current, previous };
+  return graceKeys(r.rows.map(toKeyGeneration));
 }
 
 export async function getKeyGeneration(db: Db, ref: TerminalRef, generation: number): Promise<KeyGeneration | null> {
@@ -277,4 +281,98 @@ export async function listKeyGenerations(db: Db, ref: TerminalRef, limit = 100):
     [ref.merchantNo, ref.terminalNo, limit],
   );
   return r.rows.map(toKeyGeneration);
+}
+
+/** The merchant, its terminal and the terminal's keys to try (what a MAC'ed request needs first). */
+export interface TerminalMerchantAndKeys extends TerminalAndMerchant {
+  keys: CurrentAndGraceKeys;
+}
+
+const KEY_COLUMNS_PREFIXED = COLUMNS.split(', ')
+  .map((c) => `k.${c} AS k_${c}`)
+  .join(', ');
+
+type KeyPrefixedRow = { [K in keyof KeyRow as `k_${K}`]: KeyRow[K] | null };
+
+/**
+ * One statement for any number of look-ups (the same text every time, so PostgreSQL can keep its
+ * plan): merchant joined with terminal, and up to two key generations per terminal — the current
+ * one and the one before it while inside the grace window (database clock) — as extra rows.
+ */
+const TERMINAL_MERCHANT_KEYS_SQL = `SELECT v.i, ${MERCHANT_COLUMNS}, ${JOINED_TERMINAL_COLUMNS}, ${KEY_COLUMNS_PREFIXED}
+   FROM jsonb_to_recordset($1::text::jsonb) AS v(i int, m text, t text)
+   LEFT JOIN merchants m ON m.merchant_no = v.m
+   LEFT JOIN terminals t ON t.merchant_no = m.merchant_no AND t.terminal_no = v.t
+   LEFT JOIN LATERAL (
+     SELECT ${COLUMNS} FROM key_generations g
+      WHERE g.merchant_no = t.merchant_no AND g.terminal_no = t.terminal_no
+        AND (g.superseded_at IS NULL OR g.superseded_at > clock_timestamp() - make_interval(secs => $2::float8))
+      ORDER BY g.generation DESC LIMIT 2) k ON true`;
+
+function graceKeys(rows: KeyGeneration[]): CurrentAndGraceKeys {
+  const current = rows.find((k) => k.supersededAt === null) ?? null;
+  const previous =
+    current === null ? null : (rows.find((k) => k.supersededAt !== null && k.generation === current.generation - 1) ?? null);
+  return { current, previous };
+}
+
+async function lookupWithKeys(db: Db, refs: readonly TerminalRef[], graceSeconds: number): Promise<TerminalMerchantAndKeys[]> {
+  const doc = JSON.stringify(refs.map((r, i) => ({ i, m: r.merchantNo, t: r.terminalNo })));
+  const r = await db.query<JoinedRow & KeyPrefixedRow & { i: number }>(TERMINAL_MERCHANT_KEYS_SQL, [doc, graceSeconds]);
+  const found: Array<{ tm: TerminalAndMerchant; keys: KeyGeneration[] } | undefined> = refs.map(() => undefined);
+  for (const row of r.rows) {
+    const i = Number(row.i);
+    let f = found[i];
+    if (f === undefined) {
+      f = { tm: toTerminalAndMerchant(row), keys: [] };
+      found[i] = f;
+    }
+    if (row.k_generation !== null) {
+      f.keys.push(
+        toKeyGeneration({
+          merchant_no: row.k_merchant_no as string,
+          terminal_no: row.k_terminal_no as string,
+          generation: row.k_generation,
+          key_scheme: row.k_key_scheme as KeyScheme,
+          pik_block: row.k_pik_block as string,
+          mak_block: row.k_mak_block as string,
+          tdk_block: row.k_tdk_block,
+          pik_kcv: row.k_pik_kcv as string,
+          mak_kcv: row.k_mak_kcv as string,
+          tdk_kcv: row.k_tdk_kcv,
+          created_at: row.k_created_at as Date,
+          superseded_at: row.k_superseded_at,
+        }),
+      );
+    }
+  }
+  return found.map((f) => (f === undefined ? { merchant: null, terminal: null, keys: { current: null, previous: null } } : { ...f.tm, keys: graceKeys(f.keys) }));
+}
+
+/** One Batcher per grace window length (a host has one). */
+const WITH_KEYS_BATCHERS = new Map<number, object>();
+
+/**
+ * getTerminalAndMerchant plus currentAndGraceKeys in one round trip, grouped with concurrent
+ * look-ups on the same store handle (src/store/batch.ts). `keys` is empty when the terminal is
+ * unknown or never signed on.
+ */
+export function getTerminalMerchantAndKeys(db: Db, ref: TerminalRef, graceSeconds: number): Promise<TerminalMerchantAndKeys> {
+  if (!Number.isFinite(graceSeconds) || graceSeconds < 0) {
+    return Promise.reject(new StoreError('CONSTRAINT', 'graceSeconds must be a non-negative number'));
+  }
+  let key = WITH_KEYS_BATCHERS.get(graceSeconds);
+  if (key === undefined) {
+    key = {};
+    WITH_KEYS_BATCHERS.set(graceSeconds, key);
+  }
+  const one = async (d: Db, r: TerminalRef): Promise<TerminalMerchantAndKeys> => (await lookupWithKeys(d, [r], graceSeconds))[0]!;
+  const batcher = batcherFor(db, key, {
+    single: one,
+    many: (d, rs) => lookupWithKeys(d, rs, graceSeconds),
+    maxBatch: 250,
+    maxConcurrent: batchesInFlight(db),
+  });
+  const r = { merchantNo: ref.merchantNo, terminalNo: ref.terminalNo };
+  return batcher === null ? one(db, r) : batcher.call(r);
 }

@@ -599,8 +599,29 @@ type OperatorJoinRow = {
   [K in keyof OperatorRow as K extends 'merchant_no' | 'operator_no' ? never : `o_${K}`]: OperatorRow[K];
 } & { o_operator_no: string | null; o_role_perms: unknown; o_grants: unknown };
 
-export async function touchOperatorSession(db: Db, id: string, now: Date = new Date()): Promise<void> {
-  await db.query('UPDATE operator_sessions SET last_activity = $2 WHERE id = $1 AND ended_at IS NULL', [id, now]);
+async function touchOne(db: Db, t: { id: string; now: Date }): Promise<void> {
+  await db.query('UPDATE operator_sessions SET last_activity = $2 WHERE id = $1 AND ended_at IS NULL', [t.id, t.now]);
+}
+
+async function touchMany(db: Db, ts: readonly { id: string; now: Date }[]): Promise<void[]> {
+  // One statement (one commit) for every touch queued meanwhile; the latest time wins per session.
+  await db.query(
+    `UPDATE operator_sessions s SET last_activity = v.at
+       FROM (SELECT id, max(at) AS at FROM unnest($1::bigint[], $2::timestamptz[]) AS u(id, at) GROUP BY id) v
+      WHERE s.id = v.id AND s.ended_at IS NULL AND s.last_activity < v.at`,
+    [ts.map((t) => t.id), ts.map((t) => t.now)],
+  );
+  return ts.map(() => undefined);
+}
+
+/** Identifies the session-touch Batcher of a Db. */
+const TOUCH_BATCHER = {};
+
+/** Record activity on an open session; concurrent touches on one store handle share one statement. */
+export function touchOperatorSession(db: Db, id: string, now: Date = new Date()): Promise<void> {
+  const t = { id, now };
+  const batcher = batcherFor(db, TOUCH_BATCHER, { single: touchOne, many: touchMany, maxBatch: 500, maxConcurrent: 1 });
+  return batcher === null ? touchOne(db, t) : batcher.call(t);
 }
 
 /** End the open session at a terminal; returns the sessions ended (zero or one). */

@@ -144,7 +144,7 @@ export interface TerminalAndMerchant {
   terminal: Terminal | null;
 }
 
-type JoinedRow = TerminalRow & {
+export type JoinedRow = TerminalRow & {
   m_merchant_no: string;
   m_name: string;
   m_mcc: string;
@@ -154,15 +154,15 @@ type JoinedRow = TerminalRow & {
   m_updated_at: Date;
 };
 
-const JOINED_TERMINAL_COLUMNS = TERMINAL_COLUMNS.split(', ')
+export const JOINED_TERMINAL_COLUMNS = TERMINAL_COLUMNS.split(', ')
   .map((c) => `t.${c}`)
   .join(', ');
 
-const MERCHANT_COLUMNS =
+export const MERCHANT_COLUMNS =
   'm.merchant_no AS m_merchant_no, m.name AS m_name, m.mcc AS m_mcc, m.time_zone AS m_time_zone, ' +
   'm.status AS m_status, m.created_at AS m_created_at, m.updated_at AS m_updated_at';
 
-function toTerminalAndMerchant(row: JoinedRow | undefined): TerminalAndMerchant {
+export function toTerminalAndMerchant(row: JoinedRow | undefined): TerminalAndMerchant {
   if (row === undefined || (row.m_merchant_no as string | null) === null) return { merchant: null, terminal: null };
   const merchant: Merchant = {
     merchantNo: row.m_merchant_no,

@@ -51,10 +51,10 @@ export function operatorResource(merchantNo: string, operatorNo: string): string
 
 /** Authorise the terminal and verify the MAC; refusals are recorded as `<event>.refused`. */
 export async function begin(ctx: HostContext, req: HostRequest, event: string): Promise<Begun> {
-  const auth = await authorize(ctx, req.message);
+  const auth = await authorize(ctx, req.message, { withKeys: true });
   if (!auth.ok) return { ok: false, result: await refuseOperator(ctx, req, null, { event, code: auth.code, reason: auth.reason }) };
   const ref = { merchantNo: auth.terminal.merchantNo, terminalNo: auth.terminal.terminalNo };
-  const mac = await verifyRequestMac(ctx, req, ref);
+  const mac = await verifyRequestMac(ctx, req, ref, undefined, auth.keys);
   if (!mac.ok) {
     const reason = mac.reason === 'no-keys' ? 'terminal not signed on' : mac.reason === 'no-mac' ? 'no MAC' : 'MAC mismatch';
     return { ok: false, result: await refuseOperator(ctx, req, null, { event, code: ResponseCode.MacError, reason }) };

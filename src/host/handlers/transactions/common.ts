@@ -145,15 +145,16 @@ export async function admit(ctx: HostContext, req: HostRequest, kind: keyof type
   if (missing.length > 0) {
     return { ok: false, result: await refuseTx(ctx, req, { kind, code: '30', reason: `required fields missing or malformed: ${missing.join(', ')}`, mak: null }) };
   }
-  const auth = await authorize(ctx, msg);
+  const needsMac = def.mac === 'required' || msg.has(64);
+  const auth = await authorize(ctx, msg, { withKeys: needsMac });
   if (!auth.ok) return { ok: false, result: await refuseTx(ctx, req, { kind, code: auth.code, reason: auth.reason, mak: null }) };
   const { terminal, merchant } = auth;
   const ref = { merchantNo: terminal.merchantNo, terminalNo: terminal.terminalNo };
 
   let mak: WrappedKey | null = null;
   let keys: KeyGeneration | null = null;
-  if (def.mac === 'required' || msg.has(64)) {
-    const check = await verifyRequestMac(ctx, req, ref);
+  if (needsMac) {
+    const check = await verifyRequestMac(ctx, req, ref, undefined, auth.keys);
     if (!check.ok) {
       const rekeyed = await requestRekey(ctx.db, ref);
       await txEvent(ctx, req, {
