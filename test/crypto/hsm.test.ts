@@ -603,3 +603,61 @@ describe('crypto public API', () => {
     expect(cryptoApi.SoftHsm).toBe(SoftHsm);
   });
 });
+
+describe('SoftHsm cache of opened key blocks', () => {
+  const data = Buffer.from('0200 purchase 000000001234');
+
+  it('gives the same results as opening every block, also when entries are evicted', async () => {
+    const cached = await SoftHsm.open({ lmkHex: LMK1, openedKeyCache: 2 });
+    const uncached = await SoftHsm.open({ lmkHex: LMK1, openedKeyCache: 0 });
+    try {
+      // Three MAKs through a cache of two: every round evicts one.
+      const maks = [
+        await cached.importFromComponents(TDES16('MAK'), MAK16_C),
+        await cached.importFromComponents(TDES8('MAK'), MAK8_C),
+        await cached.importFromComponents(AES16('MAK'), MAKAES_C),
+      ];
+      const algs = ['x9.19', 'x9.9', 'aes-cmac'] as const;
+      const expected = [macX919(MAK16_CLEAR, data), macX99(MAK8_CLEAR, data), aesCmac(MAKAES_CLEAR, data)];
+      for (let round = 0; round < 4; round++) {
+        for (let i = 0; i < 3; i++) {
+          const mac = await cached.generateMac(maks[i]!, algs[i]!, data);
+          expect(toHex(mac)).toBe(toHex(expected[i]!));
+          expect(toHex(await uncached.generateMac(maks[i]!, algs[i]!, data))).toBe(toHex(mac));
+          expect(await cached.verifyMac(maks[i]!, algs[i]!, data, mac)).toBe(true);
+        }
+      }
+    } finally {
+      await cached.close();
+      await uncached.close();
+    }
+  });
+
+  it('still checks usage and tampering for a block it has opened before', async () => {
+    const hsm = await SoftHsm.open({ lmkHex: LMK1 });
+    try {
+      const mak = await hsm.importFromComponents(TDES16('MAK'), MAK16_C);
+      await hsm.generateMac(mak, 'x9.19', data); // now cached
+      // The same block asked for as another usage, or with one character changed, is still refused.
+      expect(await reasonOf(hsm.generateMac({ ...mak, usage: 'PIK' }, 'x9.19', data))).toBe('BAD_KEY_BLOCK');
+      expect(await reasonOf(hsm.generateMac(mak, 'x9.9', data))).toBe('USAGE_MISMATCH');
+      const flipped = mak.block.slice(0, -1) + (mak.block.endsWith('0') ? '1' : '0');
+      expect(await reasonOf(hsm.generateMac({ ...mak, block: flipped }, 'x9.19', data))).toBe('BAD_KEY_BLOCK');
+    } finally {
+      await hsm.close();
+    }
+  });
+
+  it('is emptied by close(): a cached block cannot be used afterwards', async () => {
+    const hsm = await SoftHsm.open({ lmkHex: LMK1 });
+    const mak = await hsm.importFromComponents(TDES16('MAK'), MAK16_C);
+    await hsm.generateMac(mak, 'x9.19', data);
+    await hsm.close();
+    expect(await reasonOf(hsm.generateMac(mak, 'x9.19', data))).toBe('BAD_LMK');
+  });
+
+  it('refuses a cache size that is not a non-negative integer', async () => {
+    expect(await reasonOf(SoftHsm.open({ lmkHex: LMK1, openedKeyCache: -1 }))).toBe('BAD_INPUT');
+    expect(await reasonOf(SoftHsm.open({ lmkHex: LMK1, openedKeyCache: 1.5 }))).toBe('BAD_INPUT');
+  });
+});

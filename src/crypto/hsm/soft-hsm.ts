@@ -85,6 +85,12 @@ export interface SoftHsmOptions {
   logger?: HsmLogger;
   /** Environment to read QIANDAO_LMK / QIANDAO_PREVIOUS_LMK / NODE_ENV from; default process.env. */
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Opened key blocks kept in memory, by block text (default 4096; 0: open every block for every
+   * operation). A busy host uses the same few blocks per terminal (PIK, MAK) for every request;
+   * see docs/hsm.md for what this keeps in memory.
+   */
+  openedKeyCache?: number;
 }
 
 export type LmkSource = 'option' | 'env' | 'file' | 'dev-file' | 'dev-memory';
@@ -248,6 +254,9 @@ export class SoftHsm implements Hsm {
   #fingerprintKey: Buffer | null = null;
   #previous: Buffer | null;
   #closed = false;
+  /** Opened blocks under the current LMK, least recently used first (Map order). */
+  readonly #opened = new Map<string, { header: KeyBlockHeader; key: Buffer }>();
+  #openedMax = 4096;
   /** KCV of the LMK (AES-CMAC, 5 bytes, hex): safe to show; identifies which LMK is loaded. */
   readonly lmkKcv: string;
   /** KCV of the previous LMK when one was given, else null. */
@@ -273,6 +282,9 @@ export class SoftHsm implements Hsm {
 
   /** Open a SoftHsm; see {@link SoftHsmOptions} for where the LMK comes from. */
   static async open(opts: SoftHsmOptions = {}): Promise<SoftHsm> {
+    if (opts.openedKeyCache !== undefined && (!Number.isInteger(opts.openedKeyCache) || opts.openedKeyCache < 0)) {
+      fail('BAD_INPUT', 'openedKeyCache must be a non-negative integer');
+    }
     const logger = opts.logger ?? defaultLogger;
     const env = opts.env ?? process.env;
     let lmk: Buffer;
@@ -302,6 +314,7 @@ export class SoftHsm implements Hsm {
     const prevHex = opts.previousLmkHex ?? env['QIANDAO_PREVIOUS_LMK'];
     const previous = prevHex !== undefined && prevHex !== '' ? parseLmkHex(prevHex, 'previous LMK') : null;
     const hsm = new SoftHsm(lmk, previous, source);
+    if (opts.openedKeyCache !== undefined) hsm.#openedMax = opts.openedKeyCache;
     if (source === 'dev-memory') {
       logger.warn(
         `!!! SoftHsm: DEVELOPMENT LMK generated in memory (KCV ${hsm.lmkKcv}). Keys wrapped under it are lost when ` +
@@ -367,6 +380,8 @@ export class SoftHsm implements Hsm {
     this.#previousKbpk?.wipe();
     this.#previousKbpk = null;
     if (this.#fingerprintKey !== null) wipe(this.#fingerprintKey);
+    for (const e of this.#opened.values()) wipe(e.key);
+    this.#opened.clear();
     this.#previous = null;
     this.#closed = true;
     return Promise.resolve();
@@ -426,10 +441,35 @@ export class SoftHsm implements Hsm {
     return { usage, algorithm };
   }
 
+  /**
+   * Open a block under the current LMK: from the cache of opened blocks when it is there (a block
+   * text opens to the same key and header every time: its authenticator was checked when it was
+   * first opened), else unwrapped and cached. Returns a copy of the key for the caller to wipe.
+   */
+  #open(block: string): { header: KeyBlockHeader; key: Buffer } {
+    const kbpk = this.#currentKbpk();
+    const hit = this.#opened.get(block);
+    if (hit !== undefined) {
+      this.#opened.delete(block);
+      this.#opened.set(block, hit);
+      return { header: hit.header, key: Buffer.from(hit.key) };
+    }
+    const opened = unwrap(kbpk, block);
+    if (this.#openedMax > 0) {
+      this.#opened.set(block, { header: opened.header, key: Buffer.from(opened.key) });
+      if (this.#opened.size > this.#openedMax) {
+        const [oldest, entry] = this.#opened.entries().next().value as [string, { key: Buffer }];
+        this.#opened.delete(oldest);
+        wipe(entry.key);
+      }
+    }
+    return opened;
+  }
+
   /** Unwrap under the current LMK, enforce `req`, and hand the clear key to `fn`; the key is wiped after. */
   #withKey<T>(wk: WrappedKey, req: Requirement, fn: (k: Opened) => T): T {
     if (!wk || typeof wk !== 'object' || typeof wk.block !== 'string') fail('BAD_INPUT', `${req.what} must be a wrapped key`);
-    const { header, key } = unwrap(this.#currentKbpk(), wk.block);
+    const { header, key } = this.#open(wk.block);
     try {
       const { usage, algorithm } = SoftHsm.#usageOf(header, key.length);
       if (wk.usage !== usage) fail('BAD_KEY_BLOCK', `${req.what}: the key's usage label does not match its block (${usage})`);
