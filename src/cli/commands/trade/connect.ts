@@ -1,9 +1,12 @@
 /**
  * What the one-shot terminal transaction commands share: connection options, sign-on (terminal,
- * then the operator when --operator-password or QIANDAO_OPERATOR_PASSWORD is given: the host's
- * operator gate refuses financial requests with Q1 without one), the optional --state file that
- * keeps the terminal's batch, last STAN and unacknowledged reversals between runs, and error
- * mapping.
+ * then the operator when an operator password is given: the host's operator gate refuses
+ * financial requests with Q1 without one), the optional --state file that keeps the terminal's
+ * batch, last STAN and unacknowledged reversals between runs, and error mapping.
+ *
+ * The operator password is never an argument (see refuseOperatorPasswordArgument): it comes from
+ * --operator-password-file, from the last line of standard input (--operator-password-stdin) or
+ * from QIANDAO_OPERATOR_PASSWORD.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -12,7 +15,7 @@ import { batchSnapshot, restoreBatch, type TerminalBatch } from '../../../termin
 import { operatorSignOn } from '../../../terminal/operators.js';
 import { clockStan, type CardSealer, type SavedReversal } from '../../../terminal/trade.js';
 import { CliError } from '../../errors.js';
-import { readFileArg } from '../../io.js';
+import { readFileArg, readSecretFile } from '../../io.js';
 import { describeTerminalFailure, parseMid, parsePort, parseScheme, parseTid, readTmkFile, requireString } from '../sim/options.js';
 
 /** parseArgs options every `qiandao terminal <transaction>` accepts. */
@@ -24,15 +27,22 @@ export const CONNECTION_OPTIONS = {
   'tmk-file': { type: 'string' },
   scheme: { type: 'string', default: '004' },
   operator: { type: 'string', default: '01' },
-  'operator-password': { type: 'string' },
+  'operator-password-file': { type: 'string' },
+  'operator-password-stdin': { type: 'boolean', default: false },
   timeout: { type: 'string', default: '30' },
   'tls-ca': { type: 'string' },
   state: { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
-export const CONNECTION_USAGE =
-  '--host 127.0.0.1 --port 5000 --tid 12345678 --mid 898110070110001 --tmk-file tmk.hex [--scheme 004] [--operator 01 --operator-password 1234] [--timeout 30] [--tls-ca host-cert.pem] [--state terminal.json] [--json]';
+/** How the operator password may be given, for usage strings. */
+export const OPERATOR_PASSWORD_USAGE = '[--operator 01 (--operator-password-file FILE | --operator-password-stdin)]';
+
+export const CONNECTION_USAGE = `--host 127.0.0.1 --port 5000 --tid 12345678 --mid 898110070110001 --tmk-file tmk.hex [--scheme 004] ${OPERATOR_PASSWORD_USAGE} [--timeout 30] [--tls-ca host-cert.pem] [--state terminal.json] [--json]`;
+
+/** Appended to usage strings: the other way to give the operator password. */
+export const OPERATOR_PASSWORD_NOTE =
+  '  (operator password: the first line of --operator-password-file (mode 600), the last line of standard input with --operator-password-stdin, or QIANDAO_OPERATOR_PASSWORD; never an argument)';
 
 export interface ConnectionValues {
   host?: string;
@@ -42,7 +52,8 @@ export interface ConnectionValues {
   'tmk-file'?: string;
   scheme?: string;
   operator?: string;
-  'operator-password'?: string;
+  'operator-password-file'?: string;
+  'operator-password-stdin'?: boolean;
   timeout?: string;
   'tls-ca'?: string;
   state?: string;
@@ -58,8 +69,80 @@ export interface Connected {
   merchantNo: string;
 }
 
-/** Validate the connection options, connect and sign on. The caller closes the client. */
-export async function connectAndSignOn(values: ConnectionValues, firstStan: number): Promise<Connected> {
+export const OPERATOR_PASSWORD_ENV = 'QIANDAO_OPERATOR_PASSWORD';
+/** How the operator password's line of standard input is named in prompts and errors. */
+export const OPERATOR_PASSWORD_LINE = 'the operator password (--operator-password-stdin)';
+
+/**
+ * Refuse `--operator-password VALUE` (or `=VALUE`, or without a value) on raw argv, before the
+ * parser can quote it: a cashier's password in argv is readable by every local user (ps,
+ * /proc/PID/cmdline) and kept in shell history, and refusing is what makes scripts change. The
+ * message names the alternatives and never the value.
+ */
+export function refuseOperatorPasswordArgument(argv: readonly string[]): void {
+  // exact name or `=`: --operator-password-file and --operator-password-stdin share the prefix
+  if (argv.some((a) => a === '--operator-password' || a.startsWith('--operator-password='))) {
+    throw new CliError(
+      '--operator-password is not accepted: a password on the command line is visible to other users (ps) and kept in shell history. ' +
+        `Use --operator-password-file FILE (first line, file mode 600), --operator-password-stdin (the last line of standard input) or the ${OPERATOR_PASSWORD_ENV} environment variable`,
+    );
+  }
+}
+
+/**
+ * Where this run's operator password comes from, settled before standard input is read so that a
+ * bad option fails before anyone is asked for a secret. `stdin`: the caller reads it as the last
+ * line of standard input and passes it to operatorPassword().
+ */
+export type OperatorPasswordPlan =
+  | { from: 'none' }
+  | { from: 'stdin' }
+  | { from: 'file' | 'env'; password: string; source: string };
+
+export function planOperatorPassword(
+  values: Pick<ConnectionValues, 'operator' | 'operator-password-file' | 'operator-password-stdin'>,
+  env: NodeJS.ProcessEnv = process.env,
+): OperatorPasswordPlan {
+  const file = values['operator-password-file'];
+  const stdin = values['operator-password-stdin'] === true;
+  if (file !== undefined && stdin) throw new CliError('give the operator password once: --operator-password-file or --operator-password-stdin, not both');
+  let plan: OperatorPasswordPlan;
+  // an explicit option wins over the environment, which may be left over from another shell
+  if (stdin) plan = { from: 'stdin' };
+  else if (file !== undefined) plan = { from: 'file', password: readSecretFile(file, '--operator-password-file'), source: `the operator password in --operator-password-file ${file} (first line)` };
+  else if (env[OPERATOR_PASSWORD_ENV] !== undefined) {
+    if (env[OPERATOR_PASSWORD_ENV] === '') throw new CliError(`${OPERATOR_PASSWORD_ENV} is set but empty: unset it, or set it to the operator password`);
+    plan = { from: 'env', password: env[OPERATOR_PASSWORD_ENV], source: OPERATOR_PASSWORD_ENV };
+  } else plan = { from: 'none' };
+  if (plan.from === 'none') return plan;
+  if (plan.from !== 'stdin') checkOperatorPassword(plan.password, plan.source);
+  const operator = values.operator ?? '01';
+  if (!/^\d{2}$/.test(operator)) throw new CliError(`an operator sign-on needs a two-digit --operator (00-99), got '${operator}'`);
+  return plan;
+}
+
+/** The password the plan stands for; `stdinLine` is the operator password's line (number `lineNo`) when it came from standard input. */
+export function operatorPassword(plan: OperatorPasswordPlan, stdinLine?: { text: string; lineNo: number }): string | undefined {
+  if (plan.from === 'none') return undefined;
+  if (plan.from !== 'stdin') return plan.password;
+  if (stdinLine === undefined) throw new Error('operatorPassword: the plan reads standard input but no line was given');
+  return checkOperatorPassword(stdinLine.text, `the operator password on standard input (line ${stdinLine.lineNo}, --operator-password-stdin)`);
+}
+
+/**
+ * 4 to 12 digits, what an operator password block can carry (the host's policy is narrower and it
+ * answers that itself). `source` names where the password came from; the value is never quoted.
+ */
+function checkOperatorPassword(password: string, source: string): string {
+  if (!/^\d{4,12}$/.test(password)) throw new CliError(`${source} must be 4 to 12 digits`);
+  return password;
+}
+
+/**
+ * Validate the connection options, connect and sign on (the operator too when `password` is
+ * given, see planOperatorPassword). The caller closes the client.
+ */
+export async function connectAndSignOn(values: ConnectionValues, firstStan: number, password: string | undefined): Promise<Connected> {
   const host = requireString(values.host, '--host');
   const port = parsePort(values.port, '--port', false);
   const terminalNo = parseTid(values.tid);
@@ -69,8 +152,6 @@ export async function connectAndSignOn(values: ConnectionValues, firstStan: numb
   if (!/^[0-9A-Za-z ]{1,3}$/.test(operator)) throw new CliError(`--operator must be 1 to 3 characters, got '${operator}'`);
   const timeoutS = Number(values.timeout ?? '30');
   if (!(timeoutS > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
-  const password = values['operator-password'] ?? process.env['QIANDAO_OPERATOR_PASSWORD'];
-  if (password !== undefined && !/^\d{4,12}$/.test(password)) throw new CliError('--operator-password must be 4 to 12 digits');
   if (password !== undefined && !/^\d{2}$/.test(operator)) throw new CliError(`an operator sign-on needs a two-digit --operator (00-99), got '${operator}'`);
   const tmk = readTmkFile(values['tmk-file']);
   const tlsCa = values['tls-ca'] !== undefined ? readFileArg(values['tls-ca'], '--tls-ca') : undefined;

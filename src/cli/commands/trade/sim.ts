@@ -8,8 +8,9 @@
  * JSON array of { pan, expiry, pin? }, or one such object (`qiandao card add --json` prints one;
  * add the PIN the card was made with). The file holds clear test PANs and PINs: test cards only.
  *
- * Operators: with --operator-password (or QIANDAO_OPERATOR_PASSWORD) each terminal signs the
- * --operator on after its own sign-on (operators need the permissions of the mix: a cashier may
+ * Operators: with an operator password (--operator-password-file, --operator-password-stdin or
+ * QIANDAO_OPERATOR_PASSWORD; never an argument, --operator-password is refused as in the
+ * `terminal` commands) each terminal signs the --operator on after its own sign-on (operators need the permissions of the mix: a cashier may
  * sell and ask balances; voids and refunds need a supervisor or a grant, else Q2).
  *
  * Exit 1 when no terminal signed on or when transactions got no usable answer (timeouts, bad MACs,
@@ -31,8 +32,9 @@ import {
 } from '../../../terminal/sim/trade.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
-import { printJson } from '../../io.js';
+import { printJson, readSecretLines } from '../../io.js';
 import { FLEET_OPTIONS, parseFleet, parseScheme, readTmkFile, requireString } from '../sim/options.js';
+import { OPERATOR_PASSWORD_LINE, OPERATOR_PASSWORD_NOTE, OPERATOR_PASSWORD_USAGE, operatorPassword, planOperatorPassword, refuseOperatorPasswordArgument } from './connect.js';
 
 /** Parse a cards file: lines `PAN,YYMM[,PIN]` (`#` comments), a JSON array of { pan, expiry, pin? }, or one such object. */
 export function parseCardsText(text: string, file = 'cards'): SimCard[] {
@@ -129,10 +131,13 @@ export const simTradeCommand: Command = {
   path: ['sim', 'trade'],
   summary: 'Load test: N simulated terminals sign on and send a transaction mix at T tx/s for S seconds',
   usage:
-    'qiandao sim trade --host 127.0.0.1 --port 5000 --mid 898110070110001 --tid-prefix 1000 --terminals 10 --tps 50 --duration 10 --tmk-file tmk.hex --cards cards.txt [--mix purchase=80,balance=10,void=5,refund=5,qr=0] [--scheme 004] [--operator 01 --operator-password 1234] [--timeout 30] [--json]',
+    'qiandao sim trade --host 127.0.0.1 --port 5000 --mid 898110070110001 --tid-prefix 1000 --terminals 10 --tps 50 --duration 10 --tmk-file tmk.hex --cards cards.txt [--mix purchase=80,balance=10,void=5,refund=5,qr=0] [--scheme 004] ' +
+    `${OPERATOR_PASSWORD_USAGE} [--timeout 30] [--json]${OPERATOR_PASSWORD_NOTE}`,
   async run(argv) {
-    const { values } = parseArgs({
+    refuseOperatorPasswordArgument(argv);
+    const { values, positionals } = parseArgs({
       args: argv,
+      allowPositionals: true,
       options: {
         ...FLEET_OPTIONS,
         tps: { type: 'string', default: '10' },
@@ -140,9 +145,12 @@ export const simTradeCommand: Command = {
         mix: { type: 'string' },
         cards: { type: 'string' },
         operator: { type: 'string', default: '01' },
-        'operator-password': { type: 'string' },
+        'operator-password-file': { type: 'string' },
+        'operator-password-stdin': { type: 'boolean', default: false },
       },
     });
+    // the parser would quote a stray argument, and one after --operator-password-stdin may be the password
+    if (positionals.length > 0) throw new CliError(`${positionals.length} unexpected argument${positionals.length === 1 ? '' : 's'} (not shown: it may be a password); options only`);
     const { host, port, merchantNo, prefix, terminals } = parseFleet(values);
     const tps = Number(values.tps);
     if (!/^\d+(\.\d+)?$/.test(values.tps ?? '') || !(tps > 0)) throw new CliError(`--tps must be a positive number, got '${values.tps}'`);
@@ -158,9 +166,7 @@ export const simTradeCommand: Command = {
     }
     const operator = values.operator ?? '01';
     if (!/^[0-9A-Za-z ]{1,3}$/.test(operator)) throw new CliError(`--operator must be 1 to 3 characters, got '${operator}'`);
-    const password = values['operator-password'] ?? process.env['QIANDAO_OPERATOR_PASSWORD'];
-    if (password !== undefined && !/^\d{4,12}$/.test(password)) throw new CliError('--operator-password must be 4 to 12 digits');
-    if (password !== undefined && !/^\d{2}$/.test(operator)) throw new CliError(`an operator sign-on needs a two-digit --operator (00-99), got '${operator}'`);
+    const passwordPlan = planOperatorPassword({ ...values, operator });
     const keyScheme = parseScheme(values.scheme);
     const timeoutS = Number(values.timeout);
     if (!(timeoutS > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
@@ -173,6 +179,15 @@ export const simTradeCommand: Command = {
     }
     const cards = parseCardsText(cardsText, cardsFile);
     const tmk = readTmkFile(values['tmk-file']);
+    // last, once every option has passed: standard input holds nothing but the password here
+    let password: string | undefined;
+    try {
+      const lines = await readSecretLines(passwordPlan.from === 'stdin' ? [OPERATOR_PASSWORD_LINE] : []);
+      password = operatorPassword(passwordPlan, passwordPlan.from === 'stdin' ? { text: lines[0]!, lineNo: 1 } : undefined);
+    } catch (e) {
+      tmk.fill(0);
+      throw e;
+    }
 
     const progress = ttyTradeProgress(process.stderr);
     const abort = new AbortController();
@@ -191,7 +206,7 @@ export const simTradeCommand: Command = {
         operatorNo: operator.padEnd(3, ' '),
         ...(password !== undefined
           ? { operatorSignOn: (client) => signOnOperator(client, operator, password) }
-          : { operatorNote: 'no --operator-password given (the host refuses financial requests with Q1 without an operator)' }),
+          : { operatorNote: 'no operator password given (the host refuses financial requests with Q1 without an operator)' }),
         tps,
         durationS,
         mix,
