@@ -34,6 +34,8 @@ export interface HostContext {
    * was left by a failed stand-in reversal or a previous run: a 0400 for it may reverse it.
    */
   readonly journalInFlight?: Set<string>;
+  /** This host process in host_instances (src/store/host-instances.ts): written on its pending journal entries. */
+  readonly instanceId?: string;
 }
 
 /** One decoded request. */

@@ -12,7 +12,9 @@
  *   sockets (destroying any the peer has not closed after closeTimeoutMs).
  * - Before listening, journal entries a previous run left pending are reversed with the issuer
  *   (./recovery.ts); while running, a periodic sweep does the same for entries a failed stand-in
- *   reversal left behind.
+ *   reversal left behind. The process registers as a host instance with a heartbeat
+ *   (src/store/host-instances.ts) so that hosts sharing one database leave each other's pending
+ *   entries alone while their writer lives.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
@@ -23,6 +25,7 @@ import type { Issuer } from '../issuer/issuer.js';
 import { withIssuerTimeout } from '../issuer/timeout.js';
 import type { RiskEngine } from '../risk/types.js';
 import type { Db } from '../store/index.js';
+import { heartbeat, markStopped, pruneInstances, registerInstance } from '../store/host-instances.js';
 import { Connection, errInfo } from './connection.js';
 import type { HostContext } from './context.js';
 import { Presence } from './presence.js';
@@ -79,8 +82,17 @@ export interface HostOptions {
    * that could not reach the issuer) once they are `recoveryAgeMs` old; 0 disables. Default 60 000.
    */
   recoveryIntervalMs?: number;
-  /** Minimum age of a pending entry for the periodic sweep. Default 120 000. */
+  /**
+   * Minimum age of a pending entry for the periodic sweep. Default 120 000. Entries of another live
+   * host process, or written before host instances were recorded, wait at least this long and at
+   * least twice issuerTimeoutMs (its issuer call and its stand-in reversal).
+   */
   recoveryAgeMs?: number;
+  /**
+   * How often this process refreshes its host-instance heartbeat; other processes sharing the
+   * database count it dead after 3 missed beats and may then recover its pending entries. Default 5000.
+   */
+  heartbeatMs?: number;
 }
 
 export interface RunningHost {
@@ -92,6 +104,8 @@ export interface RunningHost {
   readonly pending: number;
   /** What crash recovery found and did at start (all zero when disabled). */
   readonly recovery: RecoveryReport;
+  /** This process's host instance id (table host_instances). */
+  readonly instanceId: string;
   /** Graceful shutdown; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -114,7 +128,12 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 }
 
 export async function startHost(options: HostOptions): Promise<RunningHost> {
+  const heartbeatMs = positive('heartbeatMs', options.heartbeatMs ?? 5000, false);
+  // Registered before recovery: a host starting at the same time sees this one alive at once.
+  const instance = await registerInstance(options.db, { heartbeatMs: Math.ceil(heartbeatMs) });
+  const instanceId = instance.id;
   const ctx: HostContext = {
+    instanceId,
     db: options.db,
     hsm: options.hsm,
     logger: options.logger,
@@ -127,10 +146,32 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     operatorIdleSeconds: positive('operatorIdleSeconds', options.operatorIdleSeconds ?? 1800, false),
     journalInFlight: new Set<string>(),
   };
-  const recovery: RecoveryReport =
-    options.recover === false
-      ? { pending: 0, reversed: 0, left: 0 }
-      : await recoverPending({ db: ctx.db, hsm: ctx.hsm, issuer: ctx.issuer, logger: options.logger });
+  const issuerTimeoutMs = options.issuerTimeoutMs ?? 25_000;
+  const recoveryAgeMs = positive('recoveryAgeMs', options.recoveryAgeMs ?? 120_000, true);
+  const liveAgeMs = Math.max(recoveryAgeMs, 2 * issuerTimeoutMs);
+  const heartbeatTimer = setInterval(() => {
+    heartbeat(ctx.db, instanceId).then(
+      // The row is gone or marked stopped: other hosts may already be recovering this one's entries.
+      (ok) => (ok ? undefined : options.logger.error({ instanceId }, 'host instance no longer registered: its pending entries may be recovered by other hosts')),
+      (e: unknown) => options.logger.warn({ err: errInfo(e) }, 'host instance heartbeat failed'),
+    );
+  }, heartbeatMs);
+  heartbeatTimer.unref();
+  const stopInstance = async (): Promise<void> => {
+    clearInterval(heartbeatTimer);
+    await markStopped(ctx.db, instanceId).catch((e: unknown) => options.logger.warn({ err: errInfo(e) }, 'could not mark the host instance stopped'));
+  };
+  let recovery: RecoveryReport = { pending: 0, reversed: 0, left: 0 };
+  try {
+    // Instances gone for a week that no pending entry names are forgotten.
+    await pruneInstances(ctx.db, 7 * 86_400_000);
+    if (options.recover !== false) {
+      recovery = await recoverPending({ db: ctx.db, hsm: ctx.hsm, issuer: ctx.issuer, logger: options.logger, instanceId, liveAgeMs });
+    }
+  } catch (e) {
+    await stopInstance();
+    throw e;
+  }
   const profile = defineFrameProfile({ ...CUP_POS_FRAME, maxFrameLength: options.maxFrameLength ?? CUP_POS_FRAME.maxFrameLength });
   const idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs ?? 300_000, true);
   const closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? 2000, true);
@@ -164,13 +205,12 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   });
 
   const recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? 60_000, true);
-  const recoveryAgeMs = positive('recoveryAgeMs', options.recoveryAgeMs ?? 120_000, true);
   let sweeping = false;
   const sweep = (): void => {
     if (sweeping || closing !== null) return;
     sweeping = true;
     track(
-      recoverPending({ db: ctx.db, hsm: ctx.hsm, issuer: ctx.issuer, logger, skip: ctx.journalInFlight, olderThanMs: recoveryAgeMs })
+      recoverPending({ db: ctx.db, hsm: ctx.hsm, issuer: ctx.issuer, logger, skip: ctx.journalInFlight, olderThanMs: recoveryAgeMs, instanceId, liveAgeMs })
         .catch((e: unknown) => logger.error({ err: errInfo(e) }, 'journal sweep failed'))
         .finally(() => {
           sweeping = false;
@@ -178,7 +218,13 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     );
   };
 
-  const port = await listen(server, options.port, options.host ?? '127.0.0.1');
+  let port: number;
+  try {
+    port = await listen(server, options.port, options.host ?? '127.0.0.1');
+  } catch (e) {
+    await stopInstance();
+    throw e;
+  }
   const sweepTimer = recoveryIntervalMs > 0 && ctx.issuer !== undefined ? setInterval(sweep, recoveryIntervalMs) : null;
   sweepTimer?.unref();
   logger.info({ port, host: options.host ?? '127.0.0.1', tls: options.tls !== undefined }, 'host listening');
@@ -200,12 +246,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     await serverClosed;
     while (background.size > 0) await Promise.allSettled([...background]);
     await presence.settle();
+    // Last: whatever is still pending now (a stand-in reversal that failed) is for recovery.
+    await stopInstance();
     logger.info('host closed');
   };
 
   return {
     port,
     recovery,
+    instanceId,
     get connections() {
       return connections.size;
     },

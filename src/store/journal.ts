@@ -72,6 +72,12 @@ export interface JournalEntry {
   receivedAt: Date;
   finalizedAt: Date | null;
   reversedAt: Date | null;
+  /**
+   * The host process (migration 010, src/store/host-instances.ts) that wrote the entry, or that
+   * took it over to recover it; null for entries written before that migration or by a store
+   * handle shared by several host instances.
+   */
+  instanceId: string | null;
 }
 
 /** What a new (pending) entry is written with: the entry's request-side fields. */
@@ -98,7 +104,14 @@ export type NewJournalEntry = Pick<
   | 'operatorNo'
   | 'contentHash'
   | 'receivedAt'
->;
+> & {
+  /** The writing host process (src/store/host-instances.ts); null or undefined: not recorded. */
+  instanceId?: string | null;
+};
+
+function instanceFor(e: NewJournalEntry): string | null {
+  return e.instanceId ?? null;
+}
 
 interface JournalRow {
   id: string | number;
@@ -131,12 +144,13 @@ interface JournalRow {
   received_at: Date;
   finalized_at: Date | null;
   reversed_at: Date | null;
+  instance_id: string | null;
 }
 
 export const JOURNAL_COLUMNS =
   'id, merchant_no, terminal_no, batch_no, stan, local_date, kind, mti, processing_code, amount, currency, channel, card_class, ' +
   'pan_fingerprint, masked_pan, pan_cipher, status, response_code, auth_code, rrn, acquirer_id, original_id, operator_no, content_hash, ' +
-  'response, reason, reversal_reason, received_at, finalized_at, reversed_at';
+  'response, reason, reversal_reason, received_at, finalized_at, reversed_at, instance_id';
 
 function toEntry(r: JournalRow): JournalEntry {
   return {
@@ -170,6 +184,7 @@ function toEntry(r: JournalRow): JournalEntry {
     receivedAt: r.received_at,
     finalizedAt: r.finalized_at,
     reversedAt: r.reversed_at,
+    instanceId: r.instance_id ?? null,
   };
 }
 
@@ -189,12 +204,14 @@ export async function insertPending(db: Db, e: NewJournalEntry): Promise<InsertR
   try {
     const r = await db.query<JournalRow>(
       `INSERT INTO journal (merchant_no, terminal_no, batch_no, stan, local_date, kind, mti, processing_code, amount, currency,
-                            channel, card_class, pan_fingerprint, masked_pan, pan_cipher, rrn, acquirer_id, operator_no, content_hash, received_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+                            channel, card_class, pan_fingerprint, masked_pan, pan_cipher, rrn, acquirer_id, operator_no, content_hash, received_at,
+                            instance_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
        RETURNING ${JOURNAL_COLUMNS}`,
       [
         e.merchantNo, e.terminalNo, e.batchNo, e.stan, e.localDate, e.kind, e.mti, e.processingCode, e.amount, e.currency,
         e.channel, e.cardClass, e.panFingerprint, e.maskedPan, e.panCipher, e.rrn, e.acquirerId, e.operatorNo, e.contentHash, e.receivedAt,
+        instanceFor(e),
       ],
     );
     const entry = one(r.rows);
@@ -227,7 +244,9 @@ export async function insertPendingChecked(db: Db, e: NewJournalEntry, since: Da
     maxBatch: 200,
     maxConcurrent: batchesInFlight(db),
   });
-  return b === null || db.kind === 'pglite' ? insertCheckedOne(db, e, since) : b.call({ e, since });
+  // The instance is resolved here, against the caller's handle: the batch runs on another.
+  const tagged: NewJournalEntry = { ...e, instanceId: instanceFor(e) };
+  return b === null || db.kind === 'pglite' ? insertCheckedOne(db, tagged, since) : b.call({ e: tagged, since });
 }
 
 interface CheckedInsert {
@@ -247,15 +266,17 @@ async function insertCheckedMany(db: Db, inputs: readonly CheckedInsert[]): Prom
       m: e.merchantNo, t: e.terminalNo, b: e.batchNo, s: e.stan, d: e.localDate, k: e.kind, mti: e.mti, pc: e.processingCode,
       amt: e.amount, cur: e.currency, ch: e.channel, cc: e.cardClass, fp: e.panFingerprint, mp: e.maskedPan, pcp: e.panCipher,
       rrn: e.rrn, acq: e.acquirerId, op: e.operatorNo, h: e.contentHash, at: e.receivedAt.toISOString(), since: since.toISOString(),
+      hi: e.instanceId ?? null,
     })),
   );
   const r = await db.query<JournalRow>(
     `INSERT INTO journal (merchant_no, terminal_no, batch_no, stan, local_date, kind, mti, processing_code, amount, currency,
-                          channel, card_class, pan_fingerprint, masked_pan, pan_cipher, rrn, acquirer_id, operator_no, content_hash, received_at)
-     SELECT v.m, v.t, v.b, v.s, v.d, v.k, v.mti, v.pc, v.amt, v.cur, v.ch, v.cc, v.fp, v.mp, v.pcp, v.rrn, v.acq, v.op, v.h, v.at
+                          channel, card_class, pan_fingerprint, masked_pan, pan_cipher, rrn, acquirer_id, operator_no, content_hash, received_at,
+                          instance_id)
+     SELECT v.m, v.t, v.b, v.s, v.d, v.k, v.mti, v.pc, v.amt, v.cur, v.ch, v.cc, v.fp, v.mp, v.pcp, v.rrn, v.acq, v.op, v.h, v.at, v.hi
        FROM jsonb_to_recordset($1::text::jsonb) AS v(m text, t text, b text, s text, d text, k text, mti text, pc text, amt bigint, cur text,
                                                      ch text, cc text, fp text, mp text, pcp text, rrn text, acq text, op text, h text,
-                                                     at timestamptz, since timestamptz)
+                                                     at timestamptz, since timestamptz, hi uuid)
       WHERE NOT EXISTS (SELECT 1 FROM settlements st
                          WHERE st.merchant_no = v.m AND st.terminal_no = v.t AND st.batch_no = v.b AND st.closed_at IS NOT NULL)
         AND NOT EXISTS (SELECT 1 FROM journal j
@@ -279,8 +300,9 @@ async function insertCheckedOne(db: Db, e: NewJournalEntry, since: Date): Promis
   try {
     const r = await db.query<JournalRow>(
       `INSERT INTO journal (merchant_no, terminal_no, batch_no, stan, local_date, kind, mti, processing_code, amount, currency,
-                            channel, card_class, pan_fingerprint, masked_pan, pan_cipher, rrn, acquirer_id, operator_no, content_hash, received_at)
-       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20
+                            channel, card_class, pan_fingerprint, masked_pan, pan_cipher, rrn, acquirer_id, operator_no, content_hash, received_at,
+                            instance_id)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $22::uuid
         WHERE NOT EXISTS (SELECT 1 FROM settlements s
                            WHERE s.merchant_no = $1 AND s.terminal_no = $2 AND s.batch_no = $3 AND s.closed_at IS NOT NULL)
           AND NOT EXISTS (SELECT 1 FROM journal j
@@ -290,7 +312,7 @@ async function insertCheckedOne(db: Db, e: NewJournalEntry, since: Date): Promis
       [
         e.merchantNo, e.terminalNo, e.batchNo, e.stan, e.localDate, e.kind, e.mti, e.processingCode, e.amount, e.currency,
         e.channel, e.cardClass, e.panFingerprint, e.maskedPan, e.panCipher, e.rrn, e.acquirerId, e.operatorNo, e.contentHash, e.receivedAt,
-        since,
+        since, instanceFor(e),
       ],
     );
     const entry = one(r.rows);
@@ -504,6 +526,59 @@ export async function childrenOf(db: Db, originalId: string, kinds: readonly Jou
 export async function pendingEntries(db: Db): Promise<JournalEntry[]> {
   const r = await db.query<JournalRow>(`SELECT ${JOURNAL_COLUMNS} FROM journal WHERE status = 'pending' ORDER BY id`);
   return r.rows.map(toEntry);
+}
+
+/**
+ * The state of the host process that wrote a pending entry, as the database sees it:
+ * none: no instance recorded (before migration 010, or a shared handle);
+ * gone: the instance row is missing, stopped, or its heartbeat is older than `staleBeats` of its
+ *   own intervals;
+ * alive: heartbeat fresh (the caller may still know it is dead, see isPreviousIncarnation).
+ */
+export type WriterState = 'none' | 'gone' | 'alive';
+
+export interface PendingWithWriter {
+  entry: JournalEntry;
+  writer: WriterState;
+  /** The writer's host name and pid, when its instance row exists. */
+  hostname: string | null;
+  pid: number | null;
+}
+
+/** Every pending entry with the liveness of its writer (crash recovery), oldest first. */
+export async function pendingWithWriters(db: Db, staleBeats: number): Promise<PendingWithWriter[]> {
+  const r = await db.query<JournalRow & { w_state: WriterState; w_hostname: string | null; w_pid: number | string | null }>(
+    `SELECT ${JOURNAL_COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')},
+            CASE WHEN j.instance_id IS NULL THEN 'none'
+                 WHEN h.id IS NULL OR h.stopped_at IS NOT NULL
+                      OR h.heartbeat_at < now() - (h.heartbeat_ms * $1::float8) * interval '1 millisecond' THEN 'gone'
+                 ELSE 'alive' END AS w_state,
+            h.hostname AS w_hostname, h.pid AS w_pid
+       FROM journal j LEFT JOIN host_instances h ON h.id = j.instance_id
+      WHERE j.status = 'pending'
+      ORDER BY j.id`,
+    [staleBeats],
+  );
+  return r.rows.map((row) => ({
+    entry: toEntry(row),
+    writer: row.w_state,
+    hostname: row.w_hostname,
+    pid: row.w_pid === null ? null : Number(row.w_pid),
+  }));
+}
+
+/**
+ * Take a pending entry over for recovery: it is re-tagged with `to` only if it is still pending and
+ * still tagged `from` (compare-and-set). Of several hosts recovering at once exactly one wins; the
+ * others get false and leave the entry alone. A winner that dies before finishing leaves the entry
+ * tagged with its own (now dead) instance, so the next recovery picks it up again.
+ */
+export async function claimPending(db: Db, id: string, from: string | null, to: string): Promise<boolean> {
+  const r = await db.query(
+    `UPDATE journal SET instance_id = $3::uuid WHERE id = $1 AND status = 'pending' AND instance_id IS NOT DISTINCT FROM $2::uuid`,
+    [id, from, to],
+  );
+  return r.rowCount > 0;
 }
 
 export interface ListJournalOptions {

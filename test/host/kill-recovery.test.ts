@@ -1,8 +1,12 @@
 /**
  * Crash recovery: the host runs as a child process (node + tsx) with the issuer simulator; four
  * terminals send purchases concurrently; the host is SIGKILLed in the middle of the run and
- * started again (its start-up recovery reverses the journal entries left pending). Then:
+ * started again (its start-up recovery reverses the journal entries left pending). One card is
+ * "stuck" in the first run: the issuer posts its purchase but never answers, so when the host is
+ * killed that entry is certainly pending with a posting behind it. Then:
  *
+ * - something was pending at the crash, and recovery reversed it: the stuck entry is 'reversed' by
+ *   recovery, its posting undone at the issuer, the card's balance back to its opening;
  * - every approval a terminal received is in the journal as approved (journal written before the
  *   response);
  * - nothing is left pending;
@@ -44,6 +48,8 @@ const args = JSON.parse(process.argv[2]);
 const db = await openStore(args.store);
 const hsm = await SoftHsm.open({ lmkHex: args.lmkHex });
 const issuer = await openIssuerSimulator({ db, hsm, behaviour: { delayMs: 15 } });
+// The stuck card: processed and posted, answer lost (the host would give up only after 25 s).
+if (args.stuckCardId) issuer.setBehaviour({ timeout: 'after-processing' }, args.stuckCardId);
 const host = await startHost({ port: 0, db, hsm, issuer, idleTimeoutMs: 0, logger: pino({ level: 'silent' }) });
 process.stdout.write(JSON.stringify({ port: host.port, recovery: host.recovery }) + '\\n');
 process.on('SIGTERM', () => { void host.close().then(() => db.close()).then(() => process.exit(0)); });
@@ -55,8 +61,8 @@ interface Started {
   recovery: { pending: number; reversed: number; left: number };
 }
 
-function startChild(script: string, store: OpenStoreOptions, lmkHex: string): Promise<Started> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ store, lmkHex })], {
+function startChild(script: string, store: OpenStoreOptions, lmkHex: string, stuckCardId?: string): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify({ store, lmkHex, stuckCardId })], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -140,7 +146,9 @@ for (const backend of backends) {
       await writeFile(script, CHILD);
       const merchantNo = `8981000${String(process.pid % 1000).padStart(3, '0')}${String(Date.now() % 100_000).padStart(5, '0')}`;
       const terminalNos = ['K0000001', 'K0000002', 'K0000003', 'K0000004'];
+      const stuckTerminalNo = 'K0000005';
       const cards: Card[] = [];
+      let stuck: Card | undefined;
 
       // Seed: merchant, terminals, operators, cards.
       {
@@ -150,7 +158,7 @@ for (const backend of backends) {
           const tmk = await hsm.importFromComponents({ usage: 'TMK', algorithm: 'tdes', length: 16 }, [...TMK_COMPONENTS]);
           await addMerchant(db, { merchantNo, name: 'Load shop', mcc: '5411' });
           await addOperator(db, { merchantNo, operatorNo: '00', name: 'Supervisor', password: '123456', mustChangePassword: false }, { actor: 'system' });
-          for (const terminalNo of terminalNos) {
+          for (const terminalNo of [...terminalNos, stuckTerminalNo]) {
             await addTerminal(db, { merchantNo, terminalNo, tmkBlock: tmk.block, tmkKcv: tmk.kcv });
             await startOperatorSession(db, { merchantNo, terminalNo, operatorNo: '00' });
           }
@@ -159,6 +167,8 @@ for (const backend of backends) {
             const added = await issuer.addCard({ balance: 1_000_000 });
             cards.push({ pan: added.pan, expiry: added.card.expiry, cardId: added.card.cardId, opening: 1_000_000, fingerprint: await hsm.panFingerprint(added.pan) });
           }
+          const s = await issuer.addCard({ balance: 1_000_000 });
+          stuck = { pan: s.pan, expiry: s.card.expiry, cardId: s.card.cardId, opening: 1_000_000, fingerprint: await hsm.panFingerprint(s.pan) };
         } finally {
           await hsm.close();
           await db.close();
@@ -166,7 +176,9 @@ for (const backend of backends) {
       }
 
       // Run 1: load, then SIGKILL.
-      const first = await startChild(script, store, lmkHex);
+      if (stuck === undefined) throw new Error('no stuck card');
+      const stuckCard = stuck;
+      const first = await startChild(script, store, lmkHex, stuckCard.cardId);
       const seen: Array<{ terminalNo: string; stan: string; rrn: string; amount: number }> = [];
       const clients: TerminalClient[] = [];
       let stop = false;
@@ -203,19 +215,52 @@ for (const backend of backends) {
           }
         }
       });
-      // Let the load run, then kill the host without warning.
-      const deadline = Date.now() + 20_000;
+      // The stuck purchase: posted by the issuer, never answered; pending when the host dies.
+      const stuckClient = new TerminalClient({ host: '127.0.0.1', port: first.port, terminalNo: stuckTerminalNo, merchantNo, tmk: CLEAR_TMK, keyScheme: '003', reconnect: false, requestTimeoutMs: 60_000 });
+      clients.push(stuckClient);
+      await stuckClient.connect();
+      await stuckClient.signOn();
+      const stuckSent = Date.now();
+      const stuckAnswer = stuckClient
+        .request(
+          MESSAGES.purchase.mti,
+          {
+            3: MESSAGES.purchase.processingCode!,
+            4: String(7_777).padStart(12, '0'),
+            22: '022',
+            25: MESSAGES.purchase.conditionCode!,
+            35: buildTrack2({ pan: stuckCard.pan, expiry: stuckCard.expiry }),
+            41: stuckTerminalNo,
+            42: merchantNo,
+            49: CURRENCY_CNY,
+            60: financialField60('purchase', stuckClient.batchNo),
+          },
+          { mac: true },
+        )
+        .then(
+          (r) => r.message.get(39),
+          () => 'no answer',
+        );
+      // Let the load run, then kill the host without warning (well before the host's 25 s issuer
+      // limit would settle the stuck purchase by itself).
+      const deadline = Date.now() + 15_000;
       while (seen.length < 60 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, Math.max(0, 1_000 - (Date.now() - stuckSent))));
+      expect(Date.now() - stuckSent).toBeLessThan(20_000);
       first.child.kill('SIGKILL');
       await exited(first.child);
       stop = true;
       await Promise.all(loops);
+      expect(await stuckAnswer).toBe('no answer');
       await Promise.all(clients.map((c) => c.close()));
       expect(seen.length).toBeGreaterThan(0);
 
       // Run 2: start again; start-up recovery settles what was pending.
       const second = await startChild(script, store, lmkHex);
       expect(second.recovery.left).toBe(0);
+      // Something was pending at the crash (at least the stuck purchase) and recovery reversed it.
+      expect(second.recovery.pending).toBeGreaterThanOrEqual(1);
+      expect(second.recovery.reversed).toBe(second.recovery.pending);
       second.child.kill('SIGTERM');
       await exited(second.child);
 
@@ -225,6 +270,14 @@ for (const backend of backends) {
       try {
         const journal = await listJournal(db, { merchantNo });
         expect(journal.filter((e) => e.status === 'pending')).toEqual([]);
+        const stuckEntries = journal.filter((e) => e.terminalNo === stuckTerminalNo);
+        expect(stuckEntries).toHaveLength(1);
+        expect(stuckEntries[0]).toMatchObject({
+          status: 'reversed',
+          responseCode: '96',
+          reversalReason: 'recovery: host restarted with the entry pending',
+          panCipher: null,
+        });
         const approved = journal.filter((e) => e.status === 'approved');
         for (const s of seen) {
           const e = approved.find((x) => x.terminalNo === s.terminalNo && x.stan === s.stan && x.rrn === s.rrn);
@@ -237,6 +290,10 @@ for (const backend of backends) {
           const c = await issuer.getCard(card.cardId);
           expect(c?.balance, `card ${card.cardId}`).toBe(card.opening - spent);
         }
+        // The stuck purchase had been posted (the issuer answered nothing, but processed it) and
+        // recovery undid it: purchase + reversal, balance back to the opening.
+        expect((await issuer.postings(stuckCard.cardId)).map((p) => p.kind)).toEqual(['deposit', 'purchase', 'reversal']);
+        expect((await issuer.getCard(stuckCard.cardId))?.balance).toBe(stuckCard.opening);
         expect(await issuer.checkLedger()).toEqual([]);
         // What recovery did is visible in the journal: reversed entries carry 96.
         const recovered = journal.filter((e) => e.status === 'reversed');

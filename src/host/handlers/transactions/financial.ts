@@ -272,6 +272,7 @@ export async function handleFinancial(ctx: HostContext, req: HostRequest): Promi
     operatorNo: a.operatorNo,
     contentHash: hash,
     receivedAt: a.now,
+    instanceId: ctx.instanceId ?? null,
   };
   // One statement in the usual case: closed batch (12) and a retransmission across midnight are
   // checked by the insert itself; when it stands back, the checks run one by one, in this order.
