@@ -1,5 +1,6 @@
 /** The issuer boundary and the issuer simulator (docs/issuer.md). */
 export {
+  IssuerLockTimeoutError,
   IssuerUnavailableError,
   type Issuer,
   type IssuerReference,

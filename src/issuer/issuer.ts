@@ -88,3 +88,16 @@ export class IssuerUnavailableError extends Error {
     this.name = 'IssuerUnavailableError';
   }
 }
+
+/**
+ * The issuer could not lock the card account within its lock time limit (another transaction
+ * holds the card row). Nothing was posted: the transaction was rolled back. A kind of
+ * IssuerUnavailableError, so the acquirer answers it as any unavailable issuer (98, stand-in
+ * reversal) instead of waiting for its own, longer, time limit.
+ */
+export class IssuerLockTimeoutError extends IssuerUnavailableError {
+  constructor(readonly lockTimeoutMs: number) {
+    super(`issuer: card account locked by another transaction for more than ${lockTimeoutMs} ms`);
+    this.name = 'IssuerLockTimeoutError';
+  }
+}

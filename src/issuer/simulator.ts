@@ -39,6 +39,7 @@ import {
 } from './cards.js';
 import { IssuerError } from './errors.js';
 import {
+  IssuerLockTimeoutError,
   IssuerUnavailableError,
   type Issuer,
   type IssuerRequest,
@@ -105,6 +106,21 @@ export interface IssuerSimulatorOptions {
   now?: () => Date;
   /** Answer 55 to a purchase, balance inquiry or pre-authorisation without a PIN on a card with one. Default false. */
   requirePin?: boolean;
+  /**
+   * Longest wait for a card row lock (PostgreSQL lock_timeout, set per transaction): past it the
+   * request fails with IssuerLockTimeoutError and nothing is posted, instead of queueing behind a
+   * stuck transaction for ever. Keep it well below the host's issuer time limit (issuerTimeoutMs,
+   * 25 s) so the host answers the lock timeout, not its own. Default 3000 ms.
+   */
+  lockTimeoutMs?: number;
+}
+
+/** Default IssuerSimulatorOptions.lockTimeoutMs. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 3000;
+
+/** A lock wait that ran past lock_timeout (SQLSTATE 55P03), as the store reports it. */
+function isLockTimeout(e: unknown): boolean {
+  return isStoreError(e, 'CONFLICT') && e.code === '55P03';
 }
 
 export interface NewCard {
@@ -208,15 +224,27 @@ interface PurchaseInput {
   ym: string;
   tz: string;
   mx: number;
+  /** lock_timeout for the statement's transaction ('3000ms'). */
+  lt: string;
 }
 
 const PURCHASE_BATCH = {};
+
+/**
+ * The request key argument of qd_issuer_purchase with the lock time limit set on the way: the
+ * argument is evaluated before the function runs, so lock_timeout is in force (for the rest of the
+ * statement's transaction, set_config(..., true)) when the function locks the card row. This keeps
+ * the statement one round trip: a separate SET LOCAL would need BEGIN and COMMIT around it.
+ */
+function LOCK_TIMEOUT_KEY(timeout: string, key: string): string {
+  return `CASE WHEN set_config('lock_timeout', ${timeout}::text, true) IS NOT NULL THEN ${key}::text END`;
+}
 const PURCHASE_RESULT = 'r_outcome, r_code, r_reason, r_auth_code, r_balance';
 
 async function purchaseOne(db: Db, x: PurchaseInput): Promise<PurchaseRow | undefined> {
   const r = await db.query<PurchaseRow>(
-    `SELECT ${PURCHASE_RESULT} FROM qd_issuer_purchase($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-    [x.k, x.acq, x.m, x.t, x.rrn, x.stan, x.at, x.fp, x.h, x.amt, x.cur, x.exp, x.pin, x.pvv, x.pvki, x.rp, x.ac, x.ym, x.tz, x.mx],
+    `SELECT ${PURCHASE_RESULT} FROM qd_issuer_purchase(${LOCK_TIMEOUT_KEY('$21', '$1')}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+    [x.k, x.acq, x.m, x.t, x.rrn, x.stan, x.at, x.fp, x.h, x.amt, x.cur, x.exp, x.pin, x.pvv, x.pvki, x.rp, x.ac, x.ym, x.tz, x.mx, x.lt],
   );
   return r.rows[0];
 }
@@ -232,9 +260,9 @@ async function purchaseMany(db: Db, inputs: readonly PurchaseInput[]): Promise<(
     `SELECT v.i, f.r_outcome, f.r_code, f.r_reason, f.r_auth_code, f.r_balance
        FROM (SELECT * FROM jsonb_to_recordset($1::text::jsonb)
                 AS x(i int, k text, acq text, m text, t text, rrn text, stan text, at timestamptz, fp text, h text, amt bigint, cur text,
-                     exp text, pin boolean, pvv text, pvki int, rp boolean, ac text, ym text, tz text, mx int)
+                     exp text, pin boolean, pvv text, pvki int, rp boolean, ac text, ym text, tz text, mx int, lt text)
               ORDER BY x.fp, x.i) AS v
-      CROSS JOIN LATERAL qd_issuer_purchase(v.k, v.acq, v.m, v.t, v.rrn, v.stan, v.at, v.fp, v.h, v.amt, v.cur, v.exp,
+      CROSS JOIN LATERAL qd_issuer_purchase(${LOCK_TIMEOUT_KEY('v.lt', 'v.k')}, v.acq, v.m, v.t, v.rrn, v.stan, v.at, v.fp, v.h, v.amt, v.cur, v.exp,
                                             v.pin, v.pvv, v.pvki, v.rp, v.ac, v.ym, v.tz, v.mx) AS f`,
     [doc],
   );
@@ -319,6 +347,7 @@ class Simulator implements IssuerSimulator {
   readonly #timeZone: string;
   readonly #now: () => Date;
   readonly #requirePin: boolean;
+  readonly #lockTimeoutMs: number;
   #behaviour: IssuerBehaviour | undefined;
   readonly #cardBehaviour = new Map<string, IssuerBehaviour>();
   /** PVV / PVKI by card fingerprint (#pinOf). */
@@ -335,6 +364,7 @@ class Simulator implements IssuerSimulator {
     this.#timeZone = opts.timeZone ?? 'Asia/Shanghai';
     this.#now = opts.now ?? (() => new Date());
     this.#requirePin = opts.requirePin === true;
+    this.#lockTimeoutMs = opts.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     this.#behaviour = opts.behaviour;
   }
 
@@ -380,12 +410,29 @@ class Simulator implements IssuerSimulator {
     return result;
   }
 
+  /**
+   * `fn` in a transaction whose lock waits are bounded by lockTimeoutMs; a lock wait past it fails
+   * with IssuerLockTimeoutError (the transaction rolled back: nothing posted).
+   */
+  async #transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    try {
+      return await this.#db.transaction(async (tx) => {
+        await tx.query(`SELECT set_config('lock_timeout', $1, true)`, [`${this.#lockTimeoutMs}ms`]);
+        return fn(tx);
+      });
+    } catch (e) {
+      if (isLockTimeout(e)) throw new IssuerLockTimeoutError(this.#lockTimeoutMs);
+      throw e;
+    }
+  }
+
   /** Run `fn` in a transaction, retrying when a concurrent request took the same key first. */
   async #inTransaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#db.transaction(fn);
+        return await this.#transaction(fn);
       } catch (e) {
+        // Not a lock timeout (IssuerLockTimeoutError): waiting again would only double the delay.
         if (attempt < 4 && (isStoreError(e, 'DUPLICATE') || isStoreError(e, 'CONFLICT'))) continue;
         throw e;
       }
@@ -479,6 +526,7 @@ class Simulator implements IssuerSimulator {
       ym: yymm(this.#now()),
       tz: this.#timeZone,
       mx: MAX_PIN_TRIES,
+      lt: `${this.#lockTimeoutMs}ms`,
     };
     const batch = batcherFor<PurchaseInput, PurchaseRow | undefined>(this.#db, PURCHASE_BATCH, {
       single: purchaseOne,
@@ -490,6 +538,8 @@ class Simulator implements IssuerSimulator {
     try {
       row = batch === null ? await purchaseOne(this.#db, input) : await batch.call(input);
     } catch (e) {
+      // A card locked past the limit: the general path would only wait as long again.
+      if (isLockTimeout(e)) throw new IssuerLockTimeoutError(this.#lockTimeoutMs);
       if (isStoreError(e, 'DUPLICATE') || isStoreError(e, 'CONFLICT')) return undefined;
       throw e;
     }
@@ -817,7 +867,7 @@ class Simulator implements IssuerSimulator {
     const cardId = newCardId();
     const masked = maskPan(pan);
     try {
-      await this.#db.transaction(async (tx) => {
+      await this.#transaction(async (tx) => {
         await tx.query(
           `INSERT INTO issuer_cards (card_id, pan_fingerprint, masked_pan, expiry, service_code, pvki, pvv, status, currency, daily_limit)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -859,7 +909,7 @@ class Simulator implements IssuerSimulator {
 
   async setCardStatus(cardId: string, status: CardStatus, opts: AdminActor = {}): Promise<Card> {
     if (!CARD_STATUSES.includes(status)) throw new IssuerError('BAD_INPUT', `status must be one of ${CARD_STATUSES.join(', ')}`);
-    await this.#db.transaction(async (tx) => {
+    await this.#transaction(async (tx) => {
       const card = await lockCard(tx, cardId);
       if (!card) throw new IssuerError('NOT_FOUND', `card ${cardId} not found`);
       await tx.query(`UPDATE issuer_cards SET status = $2, pin_tries = CASE WHEN $2 = 'active' THEN 0 ELSE pin_tries END WHERE card_id = $1`, [
@@ -880,7 +930,7 @@ class Simulator implements IssuerSimulator {
 
   async adjustBalance(cardId: string, amount: number, opts: AdminActor = {}): Promise<Card> {
     if (!Number.isSafeInteger(amount) || amount === 0) throw new IssuerError('BAD_INPUT', 'adjustment must be a non-zero integer (minor units)');
-    await this.#db.transaction(async (tx) => {
+    await this.#transaction(async (tx) => {
       const card = await lockCard(tx, cardId);
       if (!card) throw new IssuerError('NOT_FOUND', `card ${cardId} not found`);
       await post(tx, { cardId, amount, kind: 'adjustment', requestKey: `admin:${cardId}:${randomUUID()}` });
@@ -910,6 +960,10 @@ export async function openIssuerSimulator(opts: IssuerSimulatorOptions): Promise
   checkBehaviour(opts.behaviour);
   if (opts.timeoutMs !== undefined && (!Number.isInteger(opts.timeoutMs) || opts.timeoutMs < 0)) {
     throw new IssuerError('BAD_INPUT', 'timeoutMs must be a non-negative integer');
+  }
+  // 0 would mean "wait for ever" to PostgreSQL: exactly what the limit is there to prevent.
+  if (opts.lockTimeoutMs !== undefined && (!Number.isInteger(opts.lockTimeoutMs) || opts.lockTimeoutMs <= 0 || opts.lockTimeoutMs > 600_000)) {
+    throw new IssuerError('BAD_INPUT', 'lockTimeoutMs must be a whole number of milliseconds from 1 to 600000');
   }
   const keys = await ensureIssuerKeys(opts.db, opts.hsm);
   return new Simulator(opts, keys);
