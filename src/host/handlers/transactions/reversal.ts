@@ -11,6 +11,7 @@
  * | approved, but no PAN (2) or QR code (59) in the 0400 | — | 30 |
  */
 import { IssuerUnavailableError } from '../../../issuer/issuer.js';
+import { instanceGone } from '../../../store/host-instances.js';
 import { childrenOf, findForReversal, markReversed, recordReversal, transition, type ReversalOutcome } from '../../../store/journal.js';
 import { readCard } from '../../../transactions/card.js';
 import { reversedKind } from '../../../transactions/messages.js';
@@ -50,7 +51,14 @@ export async function handleReversal(ctx: HostContext, req: HostRequest): Promis
   operatorNo = original.operatorNo;
   const kind = reversedKind(textField(msg, 3), f60?.[1], textField(msg, 22));
   if (kind !== original.kind || amount !== original.amount) return record('mismatch', original.id, '00');
-  const orphan = original.status === 'pending' && ctx.journalInFlight !== undefined && !ctx.journalInFlight.has(original.id);
+  // Pending and not in this process's hands: abandoned only if its writer is this process or gone
+  // (another live host process sharing the store may be waiting for the issuer on it right now).
+  const foreignWriter = original.instanceId !== null && original.instanceId !== ctx.instanceId ? original.instanceId : null;
+  const orphan =
+    original.status === 'pending' &&
+    ctx.journalInFlight !== undefined &&
+    !ctx.journalInFlight.has(original.id) &&
+    (foreignWriter === null || (await instanceGone(ctx.db, foreignWriter)));
   switch (original.status) {
     case 'pending':
       // Being processed now: the terminal resends later. Left pending by a failed stand-in
