@@ -149,8 +149,8 @@ export async function recoverPending(opts: RecoverOptions): Promise<RecoveryRepo
 async function recoverOne(opts: RecoverOptions, issuer: Issuer, e: JournalEntry, report: RecoveryReport): Promise<void> {
   const { db, hsm, logger } = opts;
   try {
-    if (e.panCipher === null) throw new Error('no sealed PAN');
-    const pan = await openPan(db, hsm, e.panCipher);
+    if (e.panCipher === null || e.panFingerprint === null) throw new Error('no sealed PAN');
+    const pan = await openPan(db, hsm, e.panCipher, e.panFingerprint);
     const r = await reverseWithIssuer(issuer, e, pan, '06');
     if (r.responseCode !== '00') throw new Error(`issuer answered ${r.responseCode}: ${r.reason ?? ''}`);
     const stored = { responseCode: '96' };

@@ -53,10 +53,31 @@ export async function sealPan(db: Db, hsm: Hsm, pan: string): Promise<string> {
   return Buffer.concat([iv, ct]).toString('hex');
 }
 
-export async function openPan(db: Db, hsm: Hsm, sealed: string): Promise<string> {
+/**
+ * Open a sealed PAN and check it against the entry's PAN fingerprint (an HMAC under an LMK-derived
+ * key, src/crypto/hsm): CBC alone does not detect a changed or swapped cipher text, the fingerprint
+ * does — someone able to write the database cannot make a cipher text that opens to a PAN matching
+ * a fingerprint they did not copy with it. A mismatch is a PanVaultError; the PAN is never in it.
+ */
+export async function openPan(db: Db, hsm: Hsm, sealed: string, fingerprint: string): Promise<string> {
   const key = await journalKey(db, hsm);
   const { ivBytes } = shape(key);
+  if (!/^(?:[0-9a-f]{2})+$/.test(sealed) || sealed.length / 2 <= ivBytes) throw new PanVaultError('sealed PAN is malformed');
   const raw = Buffer.from(sealed, 'hex');
-  const clear = await hsm.decryptData(key, raw.subarray(ivBytes), 'cbc', raw.subarray(0, ivBytes));
-  return clear.toString('ascii').trim();
+  let pan: string;
+  try {
+    const clear = await hsm.decryptData(key, raw.subarray(ivBytes), 'cbc', raw.subarray(0, ivBytes));
+    pan = clear.toString('ascii').trim();
+  } catch {
+    throw new PanVaultError('sealed PAN does not decrypt under the journal data key');
+  }
+  if (!/^[0-9]{12,19}$/.test(pan) || (await hsm.panFingerprint(pan)) !== fingerprint) {
+    throw new PanVaultError('sealed PAN does not match the entry (cipher text changed or copied from another entry)');
+  }
+  return pan;
+}
+
+/** A sealed PAN that cannot be used: malformed, undecryptable, or not the entry's card. */
+export class PanVaultError extends Error {
+  override readonly name = 'PanVaultError';
 }
