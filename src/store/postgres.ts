@@ -41,12 +41,14 @@ export class StatementNames {
   readonly #names = new Map<string, string>();
   /** Texts whose prepared form failed once (e.g. a table changed under it): always unnamed. */
   readonly #never = new Set<string>();
+  /** Names only ever go up: a forgotten text's name stays prepared on connections and must not be reused. */
+  #issued = 0;
 
   /** The name to run `text` under, or undefined to run it unnamed. */
   nameFor(text: string): string | undefined {
     const named = this.#names.get(text);
     if (named !== undefined) return named;
-    if (this.#names.size >= StatementNames.MAX_PREPARED || this.#never.has(text)) return undefined;
+    if (this.#issued >= StatementNames.MAX_PREPARED || this.#never.has(text)) return undefined;
     const n = (this.#seen.get(text) ?? 0) + 1;
     if (n < StatementNames.PREPARE_AFTER) {
       // Bounded too: one-off texts (ad-hoc console filters) must not accumulate.
@@ -55,7 +57,8 @@ export class StatementNames {
       return undefined;
     }
     this.#seen.delete(text);
-    const name = `qd_${this.#names.size + 1}`;
+    this.#issued += 1;
+    const name = `qd_${this.#issued}`;
     this.#names.set(text, name);
     return name;
   }

@@ -23,6 +23,13 @@ describe('StatementNames', () => {
     expect(nameB).not.toBe(nameA);
     n.forget(a);
     for (let i = 0; i < 2 * StatementNames.PREPARE_AFTER; i++) expect(n.nameFor(a)).toBeUndefined();
+    // A text named after a forget never gets a name already given out (connections still hold those).
+    const c = 'SELECT $1::bigint';
+    let nameC: string | undefined;
+    for (let i = 0; i < StatementNames.PREPARE_AFTER; i++) nameC = n.nameFor(c);
+    expect(nameC).toBeDefined();
+    expect([nameA, nameB]).not.toContain(nameC);
+    expect(n.nameFor(b)).toBe(nameB);
   });
 
   it('names at most MAX_PREPARED texts', () => {
