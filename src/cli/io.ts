@@ -196,3 +196,31 @@ async function promptHidden(what: readonly string[]): Promise<string[]> {
   }
   return got;
 }
+
+/**
+ * Refuse a PIN on the command line (`--pin VALUE`, `--pin=VALUE`, a bare `--pin`), checked on raw
+ * argv before the argument parser sees (and might quote) it. By now the PIN is already in ps and
+ * shell history, so the point is to change the habit, not to use it; the value is never repeated.
+ * `example` shows the command the user should run instead.
+ */
+export function refusePinArgument(argv: readonly string[], example = 'qiandao …'): void {
+  if (argv.some((a) => a === '--pin' || a.startsWith('--pin='))) {
+    throw new CliError(
+      '--pin is not accepted: a PIN on the command line is visible to other users (ps) and kept in shell history. ' +
+        `Pass --pin-stdin and write the PIN as the first line of standard input (e.g. --pin-stdin < pin.txt, or printf '%s\\n' "$PIN" | ${example})`,
+    );
+  }
+}
+
+/**
+ * Refuse stray arguments without quoting them: one may be a PIN, card number or password typed
+ * after a `--…-stdin` option (the argument parser's own error would repeat it). `hint` says where
+ * secrets go instead.
+ */
+export function refuseStrayArguments(positionals: readonly string[], hint: string): void {
+  if (positionals.length > 0) {
+    throw new CliError(
+      `${positionals.length} unexpected argument${positionals.length === 1 ? '' : 's'} (not shown: it may be a PIN, card number or password); ${hint}`,
+    );
+  }
+}

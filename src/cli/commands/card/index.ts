@@ -5,6 +5,10 @@
  * `card add` prints the clear PAN and track 2 once: these are test cards, and the PAN is not
  * stored (the store keeps a fingerprint and the masked PAN). Cards are named by card id
  * (card_…), masked PAN (as `card list` shows it) or full PAN.
+ *
+ * The test card's PIN is never an argument, as in `terminal purchase` (argv is readable by every
+ * local user and kept in shell history): `--pin` is refused and `--pin-stdin` reads it from
+ * standard input. `--pan -` reads the card number from there too (line 1; the PIN is then line 2).
  */
 import { parseArgs } from 'node:util';
 import { isIssuerError } from '../../../issuer/errors.js';
@@ -13,7 +17,7 @@ import { openIssuerSimulator, type IssuerSimulator } from '../../../issuer/simul
 import { buildTrack2 } from '../../../terminal/card.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
-import { printJson } from '../../io.js';
+import { printJson, readSecretLines, refusePinArgument, refuseStrayArguments } from '../../io.js';
 import { HSM_OPTIONS, HSM_USAGE, STORE_USAGE, withStoreAndHsm, type StoreOptionValues } from '../../store-options.js';
 import { cliActor, oneOf, printFields, printTable, when } from '../admin/common.js';
 
@@ -81,19 +85,45 @@ function cardFields(c: Card): [string, string][] {
   ];
 }
 
+/**
+ * The PAN from --pan (or line 1 of standard input with `--pan -`) and the PIN from standard input
+ * (--pin-stdin; line 2 after a PAN from stdin). Called after every check that needs no stdin, so a
+ * typo fails before the user is prompted. Errors never quote what was read.
+ */
+async function readPanAndPin(panArg: string | undefined, pinFromStdin: boolean): Promise<{ pan?: string; pin?: string }> {
+  const panFromStdin = panArg === '-';
+  const wanted: string[] = [];
+  if (panFromStdin) wanted.push('the card number (--pan -)');
+  if (pinFromStdin) wanted.push('the PIN (--pin-stdin)');
+  const lines = await readSecretLines(wanted);
+  const pan = panFromStdin ? lines[0]! : panArg;
+  // the simulator's own check says the same; this one names where the bad line came from
+  if (panFromStdin && !/^[0-9]{12,19}$/.test(pan!)) throw new CliError('the card number on standard input (line 1, --pan -) must be 12 to 19 digits');
+  const pinLine = panFromStdin ? 1 : 0;
+  const pin = pinFromStdin ? lines[pinLine]! : undefined;
+  if (pin !== undefined && !/^[0-9]{4,12}$/.test(pin)) {
+    throw new CliError(`the PIN on standard input (line ${pinLine + 1}, --pin-stdin) must be 4 to 12 digits`);
+  }
+  return { ...(pan !== undefined ? { pan } : {}), ...(pin !== undefined ? { pin } : {}) };
+}
+
 const ADD_USAGE =
-  `qiandao card add [--pin 1234] [--balance 100000] [--expiry YYMM] [--status active|lost|stolen|blocked] ` +
-  `[--daily-limit 50000] [--currency 156] [--service-code 120] [--bin 629990 | --pan PAN] [--json] ${OPTS}`;
+  `qiandao card add [--pin-stdin] [--balance 100000] [--expiry YYMM] [--status active|lost|stolen|blocked] ` +
+  `[--daily-limit 50000] [--currency 156] [--service-code 120] [--bin 629990 | --pan PAN|-] [--json] ${OPTS}` +
+  '  (standard input, one line each, in this order, only those asked for: the card number with --pan -, the PIN with --pin-stdin; a terminal prompts without echo)';
 const addCommand: Command = {
   path: ['card', 'add'],
   summary: 'Create a test card at the issuer simulator (prints its PAN once)',
   usage: ADD_USAGE,
   async run(argv) {
-    const { values } = parseArgs({
+    refusePinArgument(argv, 'qiandao card add --pin-stdin …');
+    const { values, positionals } = parseArgs({
       args: argv,
+      // positionals are refused below, without quoting them: one may be a PIN typed after --pin-stdin
+      allowPositionals: true,
       options: {
         ...HSM_OPTIONS,
-        pin: { type: 'string' },
+        'pin-stdin': { type: 'boolean', default: false },
         balance: { type: 'string' },
         expiry: { type: 'string' },
         status: { type: 'string' },
@@ -105,7 +135,7 @@ const addCommand: Command = {
         json: { type: 'boolean', default: false },
       },
     });
-    if (values.pin !== undefined && !/^[0-9]{4,12}$/.test(values.pin)) throw new CliError('--pin must be 4 to 12 digits');
+    refuseStrayArguments(positionals, 'options only: the PIN goes on standard input (--pin-stdin)');
     if (values.expiry !== undefined && !/^[0-9]{2}(0[1-9]|1[0-2])$/.test(values.expiry)) throw new CliError(`--expiry must be YYMM, got '${values.expiry}'`);
     if (values.bin !== undefined && values.pan !== undefined) throw new CliError('give --bin or --pan, not both');
     if (values.bin !== undefined && !/^[0-9]{6,11}$/.test(values.bin)) throw new CliError('--bin must be 6 to 11 digits');
@@ -114,11 +144,12 @@ const addCommand: Command = {
     const status = oneOf(values.status, 'status', CARD_STATUSES);
     const balance = amountOption(values.balance, 'balance');
     const dailyLimit = amountOption(values['daily-limit'], 'daily-limit');
+    const secrets = await readPanAndPin(values.pan, values['pin-stdin']);
     const { card, pan } = await withSimulator(values, (sim) =>
       sim.addCard({
-        ...(values.pan !== undefined ? { pan: values.pan } : {}),
+        ...(secrets.pan !== undefined ? { pan: secrets.pan } : {}),
         ...(values.bin !== undefined ? { bin: values.bin } : {}),
-        ...(values.pin !== undefined ? { pin: values.pin } : {}),
+        ...(secrets.pin !== undefined ? { pin: secrets.pin } : {}),
         ...(balance !== undefined ? { balance } : {}),
         ...(values.expiry !== undefined ? { expiry: values.expiry } : {}),
         ...(status !== undefined ? { status } : {}),

@@ -32,7 +32,7 @@ import {
 } from '../../../terminal/sim/trade.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
-import { printJson, readSecretLines } from '../../io.js';
+import { printJson, readSecretLines, refuseStrayArguments } from '../../io.js';
 import { FLEET_OPTIONS, parseFleet, parseScheme, readTmkFile, requireString } from '../sim/options.js';
 import { OPERATOR_PASSWORD_LINE, OPERATOR_PASSWORD_NOTE, OPERATOR_PASSWORD_USAGE, operatorPassword, planOperatorPassword, refuseOperatorPasswordArgument } from './connect.js';
 
@@ -150,7 +150,7 @@ export const simTradeCommand: Command = {
       },
     });
     // the parser would quote a stray argument, and one after --operator-password-stdin may be the password
-    if (positionals.length > 0) throw new CliError(`${positionals.length} unexpected argument${positionals.length === 1 ? '' : 's'} (not shown: it may be a password); options only`);
+    refuseStrayArguments(positionals, 'options only: the operator password goes on standard input (--operator-password-stdin) or in a file');
     const { host, port, merchantNo, prefix, terminals } = parseFleet(values);
     const tps = Number(values.tps);
     if (!/^\d+(\.\d+)?$/.test(values.tps ?? '') || !(tps > 0)) throw new CliError(`--tps must be a positive number, got '${values.tps}'`);

@@ -23,7 +23,7 @@ import { TradeTerminal, type Card, type OriginalRef, type TradeResult } from '..
 import { buildTrack2 } from '../../../terminal/card.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
-import { printJson, readSecretLines } from '../../io.js';
+import { printJson, readSecretLines, refusePinArgument, refuseStrayArguments } from '../../io.js';
 import {
   CONNECTION_OPTIONS,
   CONNECTION_USAGE,
@@ -66,31 +66,9 @@ interface CardValues {
   'pin-stdin'?: boolean;
 }
 
-/**
- * Refuse a PIN on the command line before anything else looks at argv: by the time this runs the
- * PIN is already visible in ps and shell history, so the point is to make the user change the
- * habit, not to use it. Checked on raw argv so a `--pin` without a value gets the same message.
- */
-function refusePinArgument(argv: readonly string[]): void {
-  if (argv.some((a) => a === '--pin' || a.startsWith('--pin='))) {
-    throw new CliError(
-      '--pin is not accepted: a PIN on the command line is visible to other users (ps) and kept in shell history. ' +
-        "Pass --pin-stdin and write the PIN as the first line of standard input (e.g. --pin-stdin < pin.txt, or printf '%s\\n' \"$PIN\" | qiandao …)",
-    );
-  }
-}
-
-/**
- * A stray argument may be a PIN or password typed after --pin-stdin or --operator-password-stdin
- * (the parser would quote it in its "unexpected argument" error): refuse it without quoting it.
- */
+/** Stray arguments refused without quoting them (src/cli/io.ts). */
 function refusePositionals(positionals: readonly string[]): void {
-  if (positionals.length > 0) {
-    throw new CliError(
-      `${positionals.length} unexpected argument${positionals.length === 1 ? '' : 's'} (not shown: it may be a PIN, card number or password); ` +
-        'options only: the PIN and the operator password go on standard input (--pin-stdin, --operator-password-stdin)',
-    );
-  }
+  refuseStrayArguments(positionals, 'options only: the PIN and the operator password go on standard input (--pin-stdin, --operator-password-stdin)');
 }
 
 /** Both refusals of secrets on argv, before parseArgs sees (and might quote) them. */
