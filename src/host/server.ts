@@ -127,8 +127,26 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** setInterval treats a longer delay as 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export async function startHost(options: HostOptions): Promise<RunningHost> {
+  // Every option is checked before this process registers as a host instance, so a bad one leaves
+  // nothing behind (a registered instance that never beats would hold other hosts back).
   const heartbeatMs = positive('heartbeatMs', options.heartbeatMs ?? 5000, false);
+  if (heartbeatMs > MAX_TIMER_MS) throw new RangeError(`heartbeatMs must be at most ${MAX_TIMER_MS}`);
+  const keyLifetimeSeconds = positive('keyLifetimeSeconds', options.keyLifetimeSeconds ?? 86_400, false);
+  const graceSeconds = positive('graceSeconds', options.graceSeconds ?? 300, true);
+  const issuerTimeoutMs = positive('issuerTimeoutMs', options.issuerTimeoutMs ?? 25_000, false);
+  const operatorIdleSeconds = positive('operatorIdleSeconds', options.operatorIdleSeconds ?? 1800, false);
+  const recoveryAgeMs = positive('recoveryAgeMs', options.recoveryAgeMs ?? 120_000, true);
+  const liveAgeMs = Math.max(recoveryAgeMs, 2 * issuerTimeoutMs);
+  const profile = defineFrameProfile({ ...CUP_POS_FRAME, maxFrameLength: options.maxFrameLength ?? CUP_POS_FRAME.maxFrameLength });
+  const idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs ?? 300_000, true);
+  const closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? 2000, true);
+  const recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? 60_000, true);
+  if (recoveryIntervalMs > MAX_TIMER_MS) throw new RangeError(`recoveryIntervalMs must be at most ${MAX_TIMER_MS}`);
+
   // Registered before recovery: a host starting at the same time sees this one alive at once.
   const instance = await registerInstance(options.db, { heartbeatMs: Math.ceil(heartbeatMs) });
   const instanceId = instance.id;
@@ -137,18 +155,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     db: options.db,
     hsm: options.hsm,
     logger: options.logger,
-    keyLifetimeSeconds: positive('keyLifetimeSeconds', options.keyLifetimeSeconds ?? 86_400, false),
-    graceSeconds: positive('graceSeconds', options.graceSeconds ?? 300, true),
+    keyLifetimeSeconds,
+    graceSeconds,
     acquirerId: options.acquirerId,
     rrn: createRrnGenerator(),
-    issuer: options.issuer === undefined ? undefined : withIssuerTimeout(options.issuer, positive('issuerTimeoutMs', options.issuerTimeoutMs ?? 25_000, false)),
+    issuer: options.issuer === undefined ? undefined : withIssuerTimeout(options.issuer, issuerTimeoutMs),
     risk: options.risk,
-    operatorIdleSeconds: positive('operatorIdleSeconds', options.operatorIdleSeconds ?? 1800, false),
+    operatorIdleSeconds,
     journalInFlight: new Set<string>(),
   };
-  const issuerTimeoutMs = options.issuerTimeoutMs ?? 25_000;
-  const recoveryAgeMs = positive('recoveryAgeMs', options.recoveryAgeMs ?? 120_000, true);
-  const liveAgeMs = Math.max(recoveryAgeMs, 2 * issuerTimeoutMs);
   const heartbeatTimer = setInterval(() => {
     heartbeat(ctx.db, instanceId).then(
       // The row is gone or marked stopped: other hosts may already be recovering this one's entries.
@@ -172,9 +187,6 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     await stopInstance();
     throw e;
   }
-  const profile = defineFrameProfile({ ...CUP_POS_FRAME, maxFrameLength: options.maxFrameLength ?? CUP_POS_FRAME.maxFrameLength });
-  const idleTimeoutMs = positive('idleTimeoutMs', options.idleTimeoutMs ?? 300_000, true);
-  const closeTimeoutMs = positive('closeTimeoutMs', options.closeTimeoutMs ?? 2000, true);
   const routes = options.routes ?? DEFAULT_ROUTES;
   const logger = options.logger;
 
@@ -197,14 +209,20 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     connections.add(conn);
     socket.on('close', () => connections.delete(conn));
   };
-  const server: Server = options.tls ? createTlsServer(options.tls, accept) : createServer(accept);
+  let server: Server;
+  try {
+    // Bad TLS material throws here: the instance registered above must not stay behind.
+    server = options.tls ? createTlsServer(options.tls, accept) : createServer(accept);
+  } catch (e) {
+    await stopInstance();
+    throw e;
+  }
   server.on('error', (e) => logger.error({ err: errInfo(e) }, 'server error'));
   server.on('tlsClientError', (e: Error, socket: Socket) => {
     logger.warn({ err: errInfo(e), remote: socket.remoteAddress }, 'TLS handshake failed');
     socket.destroy();
   });
 
-  const recoveryIntervalMs = positive('recoveryIntervalMs', options.recoveryIntervalMs ?? 60_000, true);
   let sweeping = false;
   const sweep = (): void => {
     if (sweeping || closing !== null) return;
