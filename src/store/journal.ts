@@ -371,11 +371,19 @@ export interface Finalization {
   authCode?: string | null;
   response: StoredResponse;
   reason?: string | null;
+  /**
+   * The host instance that wrote the entry (its instanceId as inserted). Given: the entry is made
+   * final only if it still names that instance — crash recovery in another host process claims an
+   * entry by writing its own id before reversing it, and a writer that was only stalled must then
+   * not approve it. Undefined: not checked.
+   */
+  writer?: string | null;
 }
 
 /**
- * Make a pending entry final. Returns the entry, or null when it was not pending any more (e.g.
- * crash recovery or a stand-in reversal got there first).
+ * Make a pending entry final. Returns the entry, or null when it was not pending any more, or
+ * (with `writer`) was claimed by another host's recovery (crash recovery or a stand-in reversal
+ * got there first).
  */
 export async function finalizeEntry(db: Db, id: string, f: Finalization): Promise<JournalEntry | null> {
   // Outside a transaction, concurrent finalisations are grouped into one statement (src/store/batch.ts):
@@ -400,9 +408,9 @@ const FINALIZE_BATCH = {};
 async function finalizeOne(db: Db, id: string, f: Finalization): Promise<JournalEntry | null> {
   const r = await db.query<JournalRow>(
     `UPDATE journal SET status = $2, response_code = $3, auth_code = $4, response = $5::jsonb, reason = $6, finalized_at = clock_timestamp(), pan_cipher = NULL
-      WHERE id = $1 AND status = 'pending'
+      WHERE id = $1 AND status = 'pending' AND (NOT $7::boolean OR instance_id IS NOT DISTINCT FROM $8::uuid)
       RETURNING ${JOURNAL_COLUMNS}`,
-    [id, f.status, f.responseCode, f.authCode ?? null, JSON.stringify(f.response), f.reason ?? null],
+    [id, f.status, f.responseCode, f.authCode ?? null, JSON.stringify(f.response), f.reason ?? null, f.writer !== undefined, f.writer ?? null],
   );
   return one(r.rows);
 }
@@ -413,13 +421,16 @@ async function finalizeMany(db: Db, inputs: readonly FinalizeInput[]): Promise<(
   // The same entry twice in one batch: the second must see the first's effect, so run them alone.
   if (ids.size !== inputs.length) throw new StoreError('CONFLICT', 'one journal entry finalised twice in a batch');
   const doc = JSON.stringify(
-    inputs.map((x) => ({ id: x.id, st: x.f.status, rc: x.f.responseCode, ac: x.f.authCode ?? null, rsp: x.f.response, why: x.f.reason ?? null })),
+    inputs.map((x) => ({
+      id: x.id, st: x.f.status, rc: x.f.responseCode, ac: x.f.authCode ?? null, rsp: x.f.response, why: x.f.reason ?? null,
+      chk: x.f.writer !== undefined, w: x.f.writer ?? null,
+    })),
   );
   const r = await db.query<JournalRow>(
     `UPDATE journal AS j SET status = v.st, response_code = v.rc, auth_code = v.ac, response = v.rsp, reason = v.why,
             finalized_at = clock_timestamp(), pan_cipher = NULL
-       FROM jsonb_to_recordset($1::text::jsonb) AS v(id bigint, st text, rc text, ac text, rsp jsonb, why text)
-      WHERE j.id = v.id AND j.status = 'pending'
+       FROM jsonb_to_recordset($1::text::jsonb) AS v(id bigint, st text, rc text, ac text, rsp jsonb, why text, chk boolean, w uuid)
+      WHERE j.id = v.id AND j.status = 'pending' AND (NOT v.chk OR j.instance_id IS NOT DISTINCT FROM v.w)
       RETURNING ${JOURNAL_COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')}`,
     [doc],
   );

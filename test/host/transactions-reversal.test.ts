@@ -37,7 +37,7 @@ describeBackends('transactions: reversal', (backend) => {
 
   it('restores the funds exactly once after the terminal timed out (0400, 39 = 98)', async () => {
     till = await openTill(fx, '00', fx.host.port, 1_500);
-    fx.issuer.setBehaviour({ delayMs: 4_000 }, card.cardId);
+    fx.issuer.setBehaviour({ delayMs: 6_000 }, card.cardId);
     const fields = txFields(till, 'purchase', { card, amount: 4_000 });
     await expect(send(till, 'purchase', fields, '000042')).rejects.toMatchObject({ reason: 'TIMEOUT' });
     const rev = reversalFields(fields, '98', card.pan);

@@ -394,6 +394,9 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       authCode: approved && kind !== 'balance' ? (result.authCode ?? null) : null,
       response: stored,
       reason: result.reason ?? null,
+      // Another host's recovery may have claimed the entry meanwhile (this process stalled past its
+      // heartbeat): then it is not this process's to approve.
+      writer: entry.instanceId,
     };
     const voidsOriginal = approved && original !== null && (kind === 'void' || kind === 'completion-void' || kind === 'preauth-void');
     if (!voidsOriginal) {
