@@ -15,6 +15,12 @@ CREATE TABLE host_instances (
   -- gone is known dead at once, without waiting for its heartbeat to go stale).
   hostname     text NOT NULL CHECK (hostname <> '' AND length(hostname) <= 255),
   pid          integer NOT NULL CHECK (pid > 0),
+  -- Which machine and pid namespace that pid belongs to (Linux: boot id and the pid namespace's
+  -- inode). The hostname alone is not enough: containers sharing the host's network share its
+  -- hostname but each has its own pids (Node is often pid 1 in all of them), so a pid missing here
+  -- says nothing about them. The pid is only checked by a process with the same identity; NULL
+  -- (not Linux, /proc unreadable) means never: the heartbeat alone decides.
+  machine      text CHECK (machine IS NULL OR (machine <> '' AND length(machine) <= 255)),
   heartbeat_ms integer NOT NULL CHECK (heartbeat_ms > 0),
   started_at   timestamptz NOT NULL DEFAULT now(),
   heartbeat_at timestamptz NOT NULL DEFAULT now(),

@@ -29,7 +29,7 @@ import type { Logger } from 'pino';
 import type { Hsm } from '../crypto/hsm/hsm.js';
 import { IssuerUnavailableError, type Issuer } from '../issuer/issuer.js';
 import type { Db } from '../store/db.js';
-import { isPreviousIncarnation } from '../store/host-instances.js';
+import { deadHere } from '../store/host-instances.js';
 import { claimPending, getEntry, markReversed, pendingEntries, pendingWithWriters, type JournalEntry } from '../store/journal.js';
 import { appendEvent } from '../store/events.js';
 import { openPan } from '../transactions/pan-vault.js';
@@ -87,6 +87,12 @@ async function eligible(opts: RecoverOptions): Promise<{ entries: JournalEntry[]
   }
   const liveAge = opts.liveAgeMs ?? DEFAULT_LIVE_AGE_MS;
   const rows = await pendingWithWriters(opts.db, opts.staleBeats ?? DEFAULT_STALE_BEATS);
+  // Writers whose heartbeat is fresh but that this process can tell are dead (a previous run in
+  // this machine and pid namespace): judged on their machine identity, not their hostname.
+  const dead = await deadHere(
+    opts.db,
+    rows.flatMap((r) => (r.writer === 'alive' && r.entry.instanceId !== null && r.entry.instanceId !== me ? [r.entry.instanceId] : [])),
+  );
   const entries: JournalEntry[] = [];
   let notOurs = 0;
   for (const r of rows) {
@@ -96,7 +102,7 @@ async function eligible(opts: RecoverOptions): Promise<{ entries: JournalEntry[]
     let take: boolean;
     if (e.instanceId === me) take = age >= olderThan;
     else if (r.writer === 'gone') take = true;
-    else if (r.writer === 'alive' && r.hostname !== null && r.pid !== null && isPreviousIncarnation({ id: e.instanceId ?? '', hostname: r.hostname, pid: r.pid })) take = true;
+    else if (r.writer === 'alive' && e.instanceId !== null && dead.has(e.instanceId)) take = true;
     else take = age >= liveAge;
     if (take) entries.push(e);
     else if (e.instanceId !== me) notOurs += 1;

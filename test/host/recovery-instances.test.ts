@@ -7,18 +7,27 @@
  * Each case makes a real pending entry over TCP: the issuer never answers (98) and the stand-in
  * reversal meets the same dead link, so the entry stays pending, tagged with the host's instance.
  * The test then re-tags it with another instance to play the other host process.
+ *
+ * The pid check is trusted only for an instance of this machine and pid namespace (boot id and
+ * pid-namespace inode): two containers with one hostname (host networking) see each other's pids
+ * as missing, and Node is often pid 1 in both.
  */
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import pino from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { recoverPending, type RecoverOptions } from '../../src/host/recovery.js';
-import { getInstance, markStopped, registerInstance } from '../../src/store/host-instances.js';
+import { getInstance, instanceGone, machineIdentity, markStopped, registerInstance } from '../../src/store/host-instances.js';
 import { getEntry, listJournal, type JournalEntry } from '../../src/store/journal.js';
 import { describeBackends } from '../store/helpers.js';
 import { balanceOf, code, newCard, openTill, send, startTxFixture, txFields, type PlasticCard, type Till, type TxFixture } from './transactions-kit.js';
 
 const silent = pino({ level: 'silent' });
+
+/** The identity of a machine / pid namespace this process is not in. */
+const ELSEWHERE = '00000000-0000-4000-8000-0000000000ff/pid:[4026531999]';
+/** The tests that need this process's own identity (Linux with /proc) are skipped without one. */
+const HERE = typeof machineIdentity === 'function' ? machineIdentity() : null;
 
 /** The pid of a process that has exited (so no process has it now, barring reuse). */
 async function deadPid(): Promise<number> {
@@ -64,7 +73,7 @@ describeBackends('recovery with several host processes', (backend) => {
 
   it('registers the host instance with a heartbeat and tags its pending entries with it', async () => {
     const me = await getInstance(fx.db, fx.host.instanceId);
-    expect(me).toMatchObject({ hostname: hostname(), pid: process.pid, heartbeatMs: 5000, stoppedAt: null });
+    expect(me).toMatchObject({ hostname: hostname(), pid: process.pid, machine: HERE, heartbeatMs: 5000, stoppedAt: null });
     const e = await leavePending();
     expect(e.instanceId).toBe(fx.host.instanceId);
     // Its own entry, not in flight: the sweep's rule (olderThanMs) decides, not the liveness.
@@ -106,12 +115,72 @@ describeBackends('recovery with several host processes', (backend) => {
     expect((await getEntry(fx.db, e1.id))?.status).toBe('reversed');
   });
 
-  it('a previous run on this machine (its pid gone) is dead at once, whatever its heartbeat says', async () => {
+  it.skipIf(HERE === null)('a previous run on this machine (its pid gone) is dead at once, whatever its heartbeat says', async () => {
     const e = await leavePending();
     const previous = await registerInstance(fx.db, { heartbeatMs: 60_000, hostname: hostname(), pid: await deadPid() });
     await retag(e.id, previous.id);
     expect(await recover()).toEqual({ pending: 1, reversed: 1, left: 0 });
     expect((await getEntry(fx.db, e.id))?.status).toBe('reversed');
+  });
+
+  it('another pid namespace with this hostname (shared host network): its fresh heartbeat decides, not the missing pid', async () => {
+    const e1 = await leavePending(1_000);
+    const e2 = await leavePending(2_000);
+    // A pid no process has here (above any pid_max) and this very pid (Node as pid 1 in both
+    // containers): neither says anything about a process in another pid namespace.
+    const far = await registerInstance(fx.db, { heartbeatMs: 60_000, hostname: hostname(), pid: 4_000_000, machine: ELSEWHERE });
+    const twin = await registerInstance(fx.db, { heartbeatMs: 60_000, hostname: hostname(), pid: process.pid, machine: ELSEWHERE });
+    expect(await instanceGone(fx.db, far.id)).toBe(false);
+    expect(await instanceGone(fx.db, twin.id)).toBe(false);
+    expect(await getInstance(fx.db, far.id)).toMatchObject({ hostname: hostname(), pid: 4_000_000, machine: ELSEWHERE });
+    await retag(e1.id, far.id);
+    await retag(e2.id, twin.id);
+    expect(await recover()).toEqual({ pending: 0, reversed: 0, left: 0 });
+    expect((await getEntry(fx.db, e1.id))?.status).toBe('pending');
+    expect((await getEntry(fx.db, e2.id))?.status).toBe('pending');
+    // Once their heartbeats are stale they are dead like any other.
+    await fx.db.query(`UPDATE host_instances SET heartbeat_at = now() - interval '1 hour' WHERE id = ANY($1::uuid[])`, [[far.id, twin.id]]);
+    expect(await instanceGone(fx.db, far.id)).toBe(true);
+    expect(await recover()).toEqual({ pending: 2, reversed: 2, left: 0 });
+    expect(await balanceOf(fx, card)).toBe(20_000);
+  });
+
+  it('no machine identity recorded (not Linux, /proc unreadable): heartbeat only', async () => {
+    const e = await leavePending();
+    const unknown = await registerInstance(fx.db, { heartbeatMs: 1000, hostname: hostname(), pid: await deadPid(), machine: null });
+    await retag(e.id, unknown.id);
+    expect(await instanceGone(fx.db, unknown.id)).toBe(false);
+    expect((await getInstance(fx.db, unknown.id))?.machine).toBeNull();
+    expect(await recover()).toEqual({ pending: 0, reversed: 0, left: 0 });
+    await fx.db.query(`UPDATE host_instances SET heartbeat_at = now() - interval '4 seconds' WHERE id = $1`, [unknown.id]);
+    expect(await instanceGone(fx.db, unknown.id)).toBe(true);
+    expect(await recover()).toEqual({ pending: 1, reversed: 1, left: 0 });
+  });
+
+  it.skipIf(HERE === null)('this machine and pid namespace: a dead pid, or this pid registered by another run, is dead at once; a running pid is alive', async () => {
+    const e1 = await leavePending(1_000);
+    const e2 = await leavePending(2_000);
+    const dead = await registerInstance(fx.db, { heartbeatMs: 60_000, hostname: hostname(), pid: await deadPid(), machine: HERE });
+    // A restarted process that got its predecessor's pid again (this process, but not its registration).
+    const earlier = await registerInstance(fx.db, { heartbeatMs: 60_000, hostname: hostname(), pid: process.pid, machine: HERE });
+    // A process that runs here (this one's parent): alive while its heartbeat is fresh.
+    const running = await registerInstance(fx.db, { heartbeatMs: 60_000, hostname: hostname(), pid: process.ppid, machine: HERE });
+    expect(await instanceGone(fx.db, dead.id)).toBe(true);
+    expect(await instanceGone(fx.db, earlier.id)).toBe(true);
+    expect(await instanceGone(fx.db, running.id)).toBe(false);
+    expect(await instanceGone(fx.db, fx.host.instanceId)).toBe(false);
+    await retag(e1.id, dead.id);
+    await retag(e2.id, running.id);
+    expect(await recover()).toEqual({ pending: 1, reversed: 1, left: 0 });
+    expect((await getEntry(fx.db, e1.id))?.status).toBe('reversed');
+    expect((await getEntry(fx.db, e2.id))?.status).toBe('pending');
+  });
+
+  it('rejects a malformed machine identity or pid with a typed error', async () => {
+    await expect(registerInstance(fx.db, { heartbeatMs: 1000, machine: '' })).rejects.toMatchObject({ name: 'StoreError', reason: 'CONSTRAINT' });
+    await expect(registerInstance(fx.db, { heartbeatMs: 1000, machine: 'x'.repeat(256) })).rejects.toMatchObject({ name: 'StoreError', reason: 'CONSTRAINT' });
+    await expect(registerInstance(fx.db, { heartbeatMs: 1000, pid: 0 })).rejects.toMatchObject({ name: 'StoreError', reason: 'CONSTRAINT' });
+    await expect(registerInstance(fx.db, { heartbeatMs: 1000, pid: 1.5 })).rejects.toMatchObject({ name: 'StoreError', reason: 'CONSTRAINT' });
   });
 
   it('an entry of an unknown instance counts as dead; an untagged one waits for liveAgeMs', async () => {
