@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SoftHsm } from '../../src/crypto/hsm/soft-hsm.js';
@@ -8,45 +7,10 @@ import { openIssuerSimulator } from '../../src/issuer/simulator.js';
 import { dropSchema, listEvents, openStore, type Db } from '../../src/store/index.js';
 import { generateTestPan, isLuhnValid, parseTrack2 } from '../../src/terminal/card.js';
 import { pinBlockForIssuer, request, terminalPik } from '../issuer/helpers.js';
-import { main } from '../../src/cli/run.js';
-import { runCli } from './run-cli.js';
+import { runCli, runCliOnTty } from './run-cli.js';
 
 const DATABASE_URL = process.env['DATABASE_URL'];
 
-/**
- * Run the CLI with standard input as an interactive terminal: `keys` are typed once the CLI has
- * switched it to raw mode (no echo), as a person at the prompt would.
- */
-async function runCliOnTty(argv: string[], keys: string[]): Promise<{ code: number; stdout: string; stderr: string; rawModes: boolean[] }> {
-  let stdout = '';
-  let stderr = '';
-  const rawModes: boolean[] = [];
-  const tty = Object.assign(new PassThrough(), {
-    isTTY: true,
-    setRawMode(mode: boolean) {
-      rawModes.push(mode);
-      if (mode) setImmediate(() => keys.forEach((k) => tty.write(k)));
-      return tty;
-    },
-  });
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const stdin = vi.spyOn(process, 'stdin', 'get').mockReturnValue(tty as unknown as typeof process.stdin);
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr, rawModes };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    stdin.mockRestore();
-  }
-}
 
 const backends = [
   { name: 'PGlite (--data)', pg: false, enabled: true },

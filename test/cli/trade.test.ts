@@ -5,49 +5,13 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/run.js';
 import { simTerminalNo } from '../../src/terminal/sim/index.js';
 import { addKeyedTerminal, CLEAR_TMK } from '../host/fixture.js';
 import { balanceOf, newCard, startTxFixture, type PlasticCard, type TxFixture } from '../host/transactions-kit.js';
 import { describeBackends } from '../store/helpers.js';
-import { runCli } from './run-cli.js';
+import { runCli, runCliOnTty } from './run-cli.js';
 
-/**
- * Run the CLI with standard input as an interactive terminal: `keys` are typed once the CLI has
- * switched it to raw mode (no echo), as a person at the prompt would.
- */
-async function runCliOnTty(argv: string[], keys: string[]): Promise<{ code: number; stdout: string; stderr: string; rawModes: boolean[] }> {
-  let stdout = '';
-  let stderr = '';
-  const rawModes: boolean[] = [];
-  const tty = Object.assign(new PassThrough(), {
-    isTTY: true,
-    setRawMode(mode: boolean) {
-      rawModes.push(mode);
-      if (mode) setImmediate(() => keys.forEach((k) => tty.write(k)));
-      return tty;
-    },
-  });
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  const stdin = vi.spyOn(process, 'stdin', 'get').mockReturnValue(tty as unknown as typeof process.stdin);
-  try {
-    const code = await main(argv);
-    return { code, stdout, stderr, rawModes };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-    stdin.mockRestore();
-  }
-}
 
 describeBackends('CLI terminal transactions', (backend) => {
   let fx: TxFixture;

@@ -28,17 +28,9 @@ import {
   txFields,
   type Till,
   type TxFixture,
+  sleep,
+  waitFor,
 } from './transactions-kit.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
 
 const postgres = {
   name: 'postgres' as const,

@@ -211,3 +211,14 @@ export function reversalFields(fields: CupFieldValues, reason: '98' | 'A0' | '06
   f[39] = reason;
   return f;
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `check` every 50 ms until it holds; fail after `ms`. */
+export async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}

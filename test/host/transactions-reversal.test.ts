@@ -9,17 +9,8 @@ import pino from 'pino';
 import { recoverPending } from '../../src/host/recovery.js';
 import { listJournal, listReversals } from '../../src/store/journal.js';
 import { describeBackends } from '../store/helpers.js';
-import { balanceOf, code, newCard, openTill, reversalFields, send, startTxFixture, txFields, type PlasticCard, type Till, type TxFixture } from './transactions-kit.js';
+import { balanceOf, code, newCard, openTill, reversalFields, send, startTxFixture, txFields, type PlasticCard, type Till, type TxFixture, waitFor } from './transactions-kit.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
 
 describeBackends('transactions: reversal', (backend) => {
   let fx: TxFixture;
