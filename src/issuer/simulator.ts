@@ -193,9 +193,12 @@ interface CardPin {
   pvki: number | null;
 }
 
-/** What qd_issuer_purchase answers. */
+/**
+ * What qd_issuer_purchase answers; 'locked' (grouped statement only, not the function): the card
+ * row was held by another transaction, so this purchase was left out of the batch.
+ */
 interface PurchaseRow {
-  r_outcome: 'done' | 'retry' | 'replay';
+  r_outcome: 'done' | 'retry' | 'replay' | 'locked';
   r_code: string | null;
   r_reason: string | null;
   r_auth_code: string | null;
@@ -226,7 +229,23 @@ interface PurchaseInput {
   mx: number;
   /** lock_timeout for the statement's transaction ('3000ms'). */
   lt: string;
+  /** lock_timeout in a grouped statement (BATCH_LOCK_WAIT_MS, or lt if shorter). */
+  lb: string;
+  /**
+   * A second offer after the card was found held: alone it waits only `lb`, and a lock timeout
+   * answers 'locked' instead of failing, so that it never holds a Batcher slot for long.
+   */
+  again?: boolean;
 }
+
+/**
+ * Longest lock wait inside a grouped purchase statement. Card rows are not waited for there at all
+ * (SKIP LOCKED, see purchaseMany); this only bounds the rare other waits (a request key being
+ * inserted by a concurrent retransmission), so that such a batch fails fast and the Batcher's
+ * one-at-a-time retries, each with the full lockTimeoutMs, decide instead of the whole batch
+ * waiting out the limit.
+ */
+const BATCH_LOCK_WAIT_MS = 50;
 
 const PURCHASE_BATCH = {};
 
@@ -241,33 +260,60 @@ function LOCK_TIMEOUT_KEY(timeout: string, key: string): string {
 }
 const PURCHASE_RESULT = 'r_outcome, r_code, r_reason, r_auth_code, r_balance';
 
+/** Answer of a purchase left out because its card row was held by another transaction. */
+const LOCKED: PurchaseRow = { r_outcome: 'locked', r_code: null, r_reason: null, r_auth_code: null, r_balance: null };
+
 async function purchaseOne(db: Db, x: PurchaseInput): Promise<PurchaseRow | undefined> {
-  const r = await db.query<PurchaseRow>(
-    `SELECT ${PURCHASE_RESULT} FROM qd_issuer_purchase(${LOCK_TIMEOUT_KEY('$21', '$1')}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-    [x.k, x.acq, x.m, x.t, x.rrn, x.stan, x.at, x.fp, x.h, x.amt, x.cur, x.exp, x.pin, x.pvv, x.pvki, x.rp, x.ac, x.ym, x.tz, x.mx, x.lt],
-  );
-  return r.rows[0];
+  try {
+    const r = await db.query<PurchaseRow>(
+      `SELECT ${PURCHASE_RESULT} FROM qd_issuer_purchase(${LOCK_TIMEOUT_KEY('$21', '$1')}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+      [x.k, x.acq, x.m, x.t, x.rrn, x.stan, x.at, x.fp, x.h, x.amt, x.cur, x.exp, x.pin, x.pvv, x.pvki, x.rp, x.ac, x.ym, x.tz, x.mx, x.again === true ? x.lb : x.lt],
+    );
+    return r.rows[0];
+  } catch (e) {
+    if (x.again === true && isLockTimeout(e)) return LOCKED;
+    throw e;
+  }
 }
 
 /**
- * Several purchases in one statement (one transaction, one commit), cards locked in fingerprint
- * order so that concurrent batches cannot deadlock; a card twice in a batch sees its first
- * purchase's posting. A failing batch is retried one purchase at a time (src/store/batch.ts).
+ * Several purchases in one statement (one transaction, one commit), cards taken in fingerprint
+ * order; a card twice in a batch sees its first purchase's posting. A failing batch is retried one
+ * purchase at a time (src/store/batch.ts).
+ *
+ * Each card row is locked first with FOR UPDATE SKIP LOCKED: a card held by another transaction
+ * (a stuck one, or the other batch in flight) is not waited for, because a wait here would hold up
+ * every purchase of the batch, and a lock timeout would fail them all and have each retried alone.
+ * Such a purchase gets no card (NULL fingerprint: the function finds no row, waits for nothing,
+ * writes nothing) and comes back as 'locked' for the caller to send again; the rest of the batch
+ * is committed and answered at once.
+ *
+ * Only a card's first purchase in the batch (nth = 1) tries the lock; the later ones follow its
+ * outcome (first_value). A second SKIP LOCKED on the row would skip it: by then this statement has
+ * updated the row, and a row updated after the statement's snapshot counts as not lockable. The
+ * lock is held to the end of the transaction, so the function's own FOR UPDATE finds it ours.
  */
 async function purchaseMany(db: Db, inputs: readonly PurchaseInput[]): Promise<(PurchaseRow | undefined)[]> {
   const doc = JSON.stringify(inputs.map((x, i) => ({ i, ...x })));
-  const r = await db.query<PurchaseRow & { i: number }>(
-    `SELECT v.i, f.r_outcome, f.r_code, f.r_reason, f.r_auth_code, f.r_balance
-       FROM (SELECT * FROM jsonb_to_recordset($1::text::jsonb)
-                AS x(i int, k text, acq text, m text, t text, rrn text, stan text, at timestamptz, fp text, h text, amt bigint, cur text,
-                     exp text, pin boolean, pvv text, pvki int, rp boolean, ac text, ym text, tz text, mx int, lt text)
-              ORDER BY x.fp, x.i) AS v
-      CROSS JOIN LATERAL qd_issuer_purchase(${LOCK_TIMEOUT_KEY('v.lt', 'v.k')}, v.acq, v.m, v.t, v.rrn, v.stan, v.at, v.fp, v.h, v.amt, v.cur, v.exp,
-                                            v.pin, v.pvv, v.pvki, v.rp, v.ac, v.ym, v.tz, v.mx) AS f`,
+  const r = await db.query<PurchaseRow & { i: number; held: boolean }>(
+    `SELECT w.i, w.known AND w.got IS NULL AS held, f.r_outcome, f.r_code, f.r_reason, f.r_auth_code, f.r_balance
+       FROM (SELECT v.*, first_value(l.card_id) OVER (PARTITION BY v.fp ORDER BY v.i) AS got
+               FROM (SELECT x.*, row_number() OVER (PARTITION BY x.fp ORDER BY x.i) AS nth,
+                            EXISTS (SELECT 1 FROM issuer_cards kc WHERE kc.pan_fingerprint = x.fp) AS known
+                       FROM jsonb_to_recordset($1::text::jsonb)
+                         AS x(i int, k text, acq text, m text, t text, rrn text, stan text, at timestamptz, fp text, h text, amt bigint,
+                              cur text, exp text, pin boolean, pvv text, pvki int, rp boolean, ac text, ym text, tz text, mx int, lb text)
+                      ORDER BY x.fp, x.i) AS v
+               LEFT JOIN LATERAL (SELECT c.card_id FROM issuer_cards c WHERE c.pan_fingerprint = v.fp AND v.nth = 1 FOR UPDATE SKIP LOCKED) AS l ON true
+              ORDER BY v.fp, v.i) AS w
+      CROSS JOIN LATERAL qd_issuer_purchase(${LOCK_TIMEOUT_KEY('w.lb', 'w.k')}, w.acq, w.m, w.t, w.rrn, w.stan, w.at,
+                                            CASE WHEN w.got IS NOT NULL THEN w.fp END, w.h, w.amt, w.cur, w.exp,
+                                            w.pin, w.pvv, w.pvki, w.rp, w.ac, w.ym, w.tz, w.mx) AS f`,
     [doc],
   );
   const out = new Array<PurchaseRow | undefined>(inputs.length);
-  for (const row of r.rows) out[Number(row.i)] = row;
+  // An unknown card (no row to lock) keeps the function's 'retry': the general path answers it.
+  for (const { held, ...row } of r.rows) out[Number(row.i)] = held ? { ...row, r_outcome: 'locked' } : row;
   return out;
 }
 
@@ -527,6 +573,7 @@ class Simulator implements IssuerSimulator {
       tz: this.#timeZone,
       mx: MAX_PIN_TRIES,
       lt: `${this.#lockTimeoutMs}ms`,
+      lb: `${Math.min(this.#lockTimeoutMs, BATCH_LOCK_WAIT_MS)}ms`,
     };
     const batch = batcherFor<PurchaseInput, PurchaseRow | undefined>(this.#db, PURCHASE_BATCH, {
       single: purchaseOne,
@@ -537,6 +584,12 @@ class Simulator implements IssuerSimulator {
     let row: PurchaseRow | undefined;
     try {
       row = batch === null ? await purchaseOne(this.#db, input) : await batch.call(input);
+      // The card row was held by another transaction. Usually that is the other batch in flight,
+      // committed by the time the next batch runs: offer it once more (without a long wait). A
+      // card held longer (a stuck transaction) then waits once, alone and outside the Batcher (no
+      // batch slot held meanwhile), up to lockTimeoutMs.
+      if (batch !== null && row?.r_outcome === 'locked') row = await batch.call({ ...input, again: true });
+      if (row?.r_outcome === 'locked') row = await purchaseOne(this.#db, input);
     } catch (e) {
       // A card locked past the limit: the general path would only wait as long again.
       if (isLockTimeout(e)) throw new IssuerLockTimeoutError(this.#lockTimeoutMs);
