@@ -59,14 +59,18 @@ export class Batcher<I, O> {
     while (this.#running < this.opts.maxConcurrent && this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.opts.maxBatch);
       this.#running += 1;
-      void this.#run(batch).finally(() => {
+      let released = false;
+      const release = (): void => {
+        if (released) return;
+        released = true;
         this.#running -= 1;
         this.#kick();
-      });
+      };
+      void this.#run(batch, release).finally(release);
     }
   }
 
-  async #run(batch: Pending<I, O>[]): Promise<void> {
+  async #run(batch: Pending<I, O>[], release: () => void): Promise<void> {
     if (batch.length === 1) {
       const only = batch[0]!;
       await this.opts.single(this.db, only.input).then(only.resolve, only.reject);
@@ -79,7 +83,9 @@ export class Batcher<I, O> {
         batch.map((b) => b.input),
       );
     } catch {
-      // One call's bad input (or a conflict) must not fail the others: retry one by one.
+      // One call's bad input (or a conflict) must not fail the others: retry one by one. The slot
+      // is free again first, so a slow retry (a lock wait) does not hold back the next batches.
+      release();
       await Promise.all(batch.map((b) => this.opts.single(this.db, b.input).then(b.resolve, b.reject)));
       return;
     }
