@@ -600,7 +600,7 @@ type OperatorJoinRow = {
 } & { o_operator_no: string | null; o_role_perms: unknown; o_grants: unknown };
 
 async function touchOne(db: Db, t: { id: string; now: Date }): Promise<void> {
-  await db.query('UPDATE operator_sessions SET last_activity = $2 WHERE id = $1 AND ended_at IS NULL', [t.id, t.now]);
+  await db.query('UPDATE operator_sessions SET last_activity = $2 WHERE id = $1 AND ended_at IS NULL AND last_activity < $2', [t.id, t.now]);
 }
 
 async function touchMany(db: Db, ts: readonly { id: string; now: Date }[]): Promise<void[]> {

@@ -456,6 +456,10 @@ export class SoftHsm implements Hsm {
     }
     const opened = unwrap(kbpk, block);
     if (this.#openedMax > 0) {
+      // Callers get this header object on every hit: frozen, so none can alter what the next sees.
+      for (const b of opened.header.optionalBlocks) Object.freeze(b);
+      Object.freeze(opened.header.optionalBlocks);
+      Object.freeze(opened.header);
       this.#opened.set(block, { header: opened.header, key: Buffer.from(opened.key) });
       if (this.#opened.size > this.#openedMax) {
         const [oldest, entry] = this.#opened.entries().next().value as [string, { key: Buffer }];
