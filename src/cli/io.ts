@@ -224,3 +224,12 @@ export function refuseStrayArguments(positionals: readonly string[], hint: strin
     );
   }
 }
+
+/**
+ * A bad option value for an error message: quoted when it is no longer than the field could be,
+ * otherwise only its length — a long value in a short field is often a PIN or password typed into
+ * the wrong option, and errors must not repeat it.
+ */
+export function shownValue(value: string, maxLength: number): string {
+  return value.length <= maxLength ? `'${value}'` : `a value of ${value.length} characters (not shown)`;
+}

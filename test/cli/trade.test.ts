@@ -157,6 +157,16 @@ describeBackends('CLI terminal transactions', (backend) => {
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stderr).toMatch(re);
     }
+    // A password or PIN typed into a short field is not repeated by the error (only its length).
+    for (const argv of [
+      ['terminal', 'purchase', ...conn({ operator: '864213', password: '1234' }), ...cardArgs(), '--amount', '1'],
+      ['terminal', 'purchase', ...conn(), '--card', card.pan, '--expiry', '864213', '--amount', '1'],
+    ]) {
+      const r = await runCli(argv, pinIn());
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/a value of 6 characters \(not shown\)/);
+      expect(r.stderr).not.toContain('864213');
+    }
   });
 
   it('a PIN on the command line is refused before connecting, in every form, without repeating it', async () => {

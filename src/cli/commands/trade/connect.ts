@@ -15,7 +15,7 @@ import { batchSnapshot, restoreBatch, type TerminalBatch } from '../../../termin
 import { operatorSignOn } from '../../../terminal/operators.js';
 import { clockStan, type CardSealer, type SavedReversal } from '../../../terminal/trade.js';
 import { CliError } from '../../errors.js';
-import { readFileArg, readSecretFile } from '../../io.js';
+import { readFileArg, readSecretFile, shownValue } from '../../io.js';
 import { describeTerminalFailure, parseMid, parsePort, parseScheme, parseTid, readTmkFile, requireString } from '../sim/options.js';
 
 /** parseArgs options every `qiandao terminal <transaction>` accepts. */
@@ -117,7 +117,7 @@ export function planOperatorPassword(
   if (plan.from === 'none') return plan;
   if (plan.from !== 'stdin') checkOperatorPassword(plan.password, plan.source);
   const operator = values.operator ?? '01';
-  if (!/^\d{2}$/.test(operator)) throw new CliError(`an operator sign-on needs a two-digit --operator (00-99), got '${operator}'`);
+  if (!/^\d{2}$/.test(operator)) throw new CliError(`an operator sign-on needs a two-digit --operator (00-99), got ${shownValue(operator, 3)}`);
   return plan;
 }
 
@@ -149,10 +149,10 @@ export async function connectAndSignOn(values: ConnectionValues, firstStan: numb
   const merchantNo = parseMid(values.mid);
   const keyScheme = parseScheme(values.scheme);
   const operator = values.operator ?? '01';
-  if (!/^[0-9A-Za-z ]{1,3}$/.test(operator)) throw new CliError(`--operator must be 1 to 3 characters, got '${operator}'`);
+  if (!/^[0-9A-Za-z ]{1,3}$/.test(operator)) throw new CliError(`--operator must be 1 to 3 characters, got ${shownValue(operator, 3)}`);
   const timeoutS = Number(values.timeout ?? '30');
   if (!(timeoutS > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
-  if (password !== undefined && !/^\d{2}$/.test(operator)) throw new CliError(`an operator sign-on needs a two-digit --operator (00-99), got '${operator}'`);
+  if (password !== undefined && !/^\d{2}$/.test(operator)) throw new CliError(`an operator sign-on needs a two-digit --operator (00-99), got ${shownValue(operator, 3)}`);
   const tmk = readTmkFile(values['tmk-file']);
   const tlsCa = values['tls-ca'] !== undefined ? readFileArg(values['tls-ca'], '--tls-ca') : undefined;
   const sealer = stateSealer(tmk, terminalNo, merchantNo);

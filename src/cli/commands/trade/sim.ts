@@ -32,7 +32,7 @@ import {
 } from '../../../terminal/sim/trade.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
-import { printJson, readSecretLines, refuseStrayArguments } from '../../io.js';
+import { printJson, readSecretLines, refuseStrayArguments, shownValue } from '../../io.js';
 import { FLEET_OPTIONS, parseFleet, parseScheme, readTmkFile, requireString } from '../sim/options.js';
 import { OPERATOR_PASSWORD_LINE, OPERATOR_PASSWORD_NOTE, OPERATOR_PASSWORD_USAGE, operatorPassword, planOperatorPassword, refuseOperatorPasswordArgument } from './connect.js';
 
@@ -165,7 +165,7 @@ export const simTradeCommand: Command = {
       }
     }
     const operator = values.operator ?? '01';
-    if (!/^[0-9A-Za-z ]{1,3}$/.test(operator)) throw new CliError(`--operator must be 1 to 3 characters, got '${operator}'`);
+    if (!/^[0-9A-Za-z ]{1,3}$/.test(operator)) throw new CliError(`--operator must be 1 to 3 characters, got ${shownValue(operator, 3)}`);
     const passwordPlan = planOperatorPassword({ ...values, operator });
     const keyScheme = parseScheme(values.scheme);
     const timeoutS = Number(values.timeout);

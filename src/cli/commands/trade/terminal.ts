@@ -23,7 +23,7 @@ import { TradeTerminal, type Card, type OriginalRef, type TradeResult } from '..
 import { buildTrack2 } from '../../../terminal/card.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
-import { printJson, readSecretLines, refusePinArgument, refuseStrayArguments } from '../../io.js';
+import { printJson, readSecretLines, refusePinArgument, refuseStrayArguments, shownValue } from '../../io.js';
 import {
   CONNECTION_OPTIONS,
   CONNECTION_USAGE,
@@ -97,7 +97,7 @@ async function readCard(
   if (v.card === undefined) throw new CliError('--card is required (the card number, PAN, or - to read it from standard input)');
   const panFromStdin = v.card === '-';
   if (!panFromStdin && !/^\d{13,19}$/.test(v.card)) throw new CliError('--card must be 13 to 19 digits (or - to read the card number from standard input)');
-  if (v.expiry !== undefined && !/^\d{2}(0[1-9]|1[0-2])$/.test(v.expiry)) throw new CliError(`--expiry must be YYMM, got '${v.expiry}'`);
+  if (v.expiry !== undefined && !/^\d{2}(0[1-9]|1[0-2])$/.test(v.expiry)) throw new CliError(`--expiry must be YYMM, got ${shownValue(v.expiry, 4)}`);
   if (v.swipe === true && v.expiry === undefined) throw new CliError('--swipe needs --expiry (track 2 carries it)');
   const pinFromStdin = v['pin-stdin'] === true;
   if (pinFromStdin && !opts.pinAllowed) throw new CliError('a refund carries no PIN: drop --pin-stdin');
