@@ -45,12 +45,53 @@ export function isTimeZone(timeZone: string): boolean {
   }
 }
 
-/** The wall-clock parts of `at` in `timeZone`; RangeError for an unknown zone. */
-export function zonedParts(at: Date, timeZone: string): ZonedParts {
+/** The wall-clock parts of `at` in `timeZone` from Intl (the slow path). */
+function intlParts(at: Date, timeZone: string): ZonedParts {
   const parts: Record<string, string> = {};
   for (const p of formatFor(timeZone).formatToParts(at)) parts[p.type] = p.value;
   const n = (k: string): number => Number(parts[k] ?? '0');
   return { year: n('year'), month: n('month'), day: n('day'), hour: n('hour') % 24, minute: n('minute'), second: n('second') };
+}
+
+/** The zone's offset from UTC (ms) at the instant `ms`, which is a whole second. */
+function offsetAt(ms: number, timeZone: string): number {
+  const p = intlParts(new Date(ms), timeZone);
+  const wall = new Date(0);
+  wall.setUTCFullYear(p.year, p.month - 1, p.day); // not Date.UTC, which maps years 0-99 to 1900-1999
+  wall.setUTCHours(p.hour, p.minute, p.second, 0);
+  return wall.getTime() - ms;
+}
+
+/**
+ * Per zone, the UTC minute last asked about and the zone's offset during all of it. Intl's
+ * formatToParts costs ~15 µs and the host needs local time for every response, so the offset is
+ * looked up once per zone and minute and the parts are then plain arithmetic. Only a minute whose
+ * first and last second have the same offset is cached (a zone's rule change inside a UTC minute —
+ * only old local-mean-time offsets have seconds — goes to Intl for every call).
+ */
+const minuteOffsets = new Map<string, { minute: number; offset: number | null }>();
+
+/** The wall-clock parts of `at` in `timeZone`; RangeError for an unknown zone. */
+export function zonedParts(at: Date, timeZone: string): ZonedParts {
+  const ms = at.getTime();
+  const minute = Math.floor(ms / 60_000);
+  let entry = minuteOffsets.get(timeZone);
+  if (entry === undefined || entry.minute !== minute) {
+    const start = offsetAt(minute * 60_000, timeZone);
+    entry = { minute, offset: start === offsetAt(minute * 60_000 + 59_000, timeZone) ? start : null };
+    if (minuteOffsets.size >= 1000 && !minuteOffsets.has(timeZone)) minuteOffsets.clear();
+    minuteOffsets.set(timeZone, entry);
+  }
+  if (entry.offset === null || !Number.isFinite(ms)) return intlParts(at, timeZone);
+  const local = new Date(ms + entry.offset);
+  return {
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    second: local.getUTCSeconds(),
+  };
 }
 
 /** As zonedParts, falling back to `fallback` (default Asia/Shanghai) for an unknown zone. */
