@@ -648,6 +648,28 @@ describe('SoftHsm cache of opened key blocks', () => {
     }
   });
 
+  it('remembers a key it has just made: the same export, KCV and refusals as after opening its block', async () => {
+    const cached = await SoftHsm.open({ lmkHex: LMK1 });
+    const uncached = await SoftHsm.open({ lmkHex: LMK1, openedKeyCache: 0 });
+    try {
+      const kek = await cached.importFromComponents(TDES16('TMK'), [TMK_C1, TMK_C2]);
+      for (const spec of [TDES16('PIK'), TDES8('MAK'), TDES16('TDK')]) {
+        const made = await cached.generateKey(spec); // cached as opened when made, never unwrapped here
+        const fresh = await cached.exportUnderKek(made, kek, 4);
+        const opened = await uncached.exportUnderKek(made, kek, 4); // unwraps the block
+        expect(toHex(fresh.cryptogram)).toBe(toHex(opened.cryptogram));
+        expect(toHex(fresh.kcv)).toBe(toHex(opened.kcv));
+        expect(toHex(fresh.kcv).slice(0, 6)).toBe(made.kcv);
+        // The header remembered from the wrap enforces usage as the unwrapped one does.
+        expect(await reasonOf(cached.generateMac(made, 'x9.9', data))).toBe(await reasonOf(uncached.generateMac(made, 'x9.9', data)));
+        expect(await reasonOf(cached.generateMac({ ...made, usage: 'MAK' }, 'x9.9', data))).toBe(spec.usage === 'MAK' ? 'no-throw' : 'BAD_KEY_BLOCK');
+      }
+    } finally {
+      await cached.close();
+      await uncached.close();
+    }
+  });
+
   it('is emptied by close(): a cached block cannot be used afterwards', async () => {
     const hsm = await SoftHsm.open({ lmkHex: LMK1 });
     const mak = await hsm.importFromComponents(TDES16('MAK'), MAK16_C);

@@ -45,6 +45,7 @@ import {
   KeyBlockError,
   KeyBlockProtectionKey,
   assertUsage,
+  parseHeader,
   unwrap,
   wrap,
   type Exportability,
@@ -420,6 +421,9 @@ export class SoftHsm implements Hsm {
       },
       key,
     );
+    // A key is usually used soon after it is made (a sign-on exports its new working keys at once,
+    // and the terminal's first MACs follow): remember it as opened, so that costs no unwrap.
+    this.#remember(block, parseHeader(block).header, key);
     return describe(usage, algorithm, key, block);
   }
 
@@ -455,19 +459,26 @@ export class SoftHsm implements Hsm {
       return { header: hit.header, key: Buffer.from(hit.key) };
     }
     const opened = unwrap(kbpk, block);
-    if (this.#openedMax > 0) {
-      // Callers get this header object on every hit: frozen, so none can alter what the next sees.
-      for (const b of opened.header.optionalBlocks) Object.freeze(b);
-      Object.freeze(opened.header.optionalBlocks);
-      Object.freeze(opened.header);
-      this.#opened.set(block, { header: opened.header, key: Buffer.from(opened.key) });
-      if (this.#opened.size > this.#openedMax) {
-        const [oldest, entry] = this.#opened.entries().next().value as [string, { key: Buffer }];
-        this.#opened.delete(oldest);
-        wipe(entry.key);
-      }
-    }
+    this.#remember(block, opened.header, opened.key);
     return opened;
+  }
+
+  /**
+   * Cache `block` as opened to `header` and (a copy of) `key`: only for a block whose authenticator
+   * was just checked (#open) or that this HSM just made under its current LMK (#wrapNew).
+   */
+  #remember(block: string, header: KeyBlockHeader, key: Buffer): void {
+    if (this.#openedMax <= 0 || this.#opened.has(block)) return;
+    // Callers get this header object on every hit: frozen, so none can alter what the next sees.
+    for (const b of header.optionalBlocks) Object.freeze(b);
+    Object.freeze(header.optionalBlocks);
+    Object.freeze(header);
+    this.#opened.set(block, { header, key: Buffer.from(key) });
+    if (this.#opened.size > this.#openedMax) {
+      const [oldest, entry] = this.#opened.entries().next().value as [string, { key: Buffer }];
+      this.#opened.delete(oldest);
+      wipe(entry.key);
+    }
   }
 
   /** Unwrap under the current LMK, enforce `req`, and hand the clear key to `fn`; the key is wiped after. */
