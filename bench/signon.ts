@@ -3,32 +3,33 @@
  * data directory) and PostgreSQL (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test,
  * in a unique schema dropped afterwards; skipped with a reason when unreachable) — seed one
  * merchant and N terminals sharing one TMK formed from known components, start the host in a
- * child process (bench/signon-host.ts, port 0, same store and LMK), then from this process run
+ * child process (bench/host-child.ts, port 0, same store and LMK), then from this process run
  * runSignOnSim: a warm-up on separate terminals, then the measured storm.
  *
  * Flags: --terminals N (3000)  --concurrency C (300)  --warmup W (200)
- *        --store pglite|postgres|all (all)  --host-cpu-prof DIR (run the host child with --cpu-prof)
+ *        --store pglite|postgres|all (all)  --host-cpu-prof DIR (profile the host child over the measured storm)
  *        --pool N (PostgreSQL pool size of the host; the store's default when absent)
+ *        --statements (list the host's store statements per sign-on by their first words)
  *
- * Besides rate and latency it reports the host child's CPU time per measured sign-on (user +
- * system, from process.cpuUsage() in the child before and after the storm): unlike the rate, it
- * hardly depends on what else the machine is running.
+ * Besides rate and latency, per measured sign-on (the warm-up is not counted): host CPU ms and sim
+ * CPU ms, the CPU time (user + system, process.cpuUsage()) of the host child and of this process
+ * during the storm — unlike the rate, they hardly depend on what else the machine is running;
+ * PG CPU ms, the CPU time of the host's own PostgreSQL backends ('-' for PGlite); and stmts / txns,
+ * the store statements and transactions the host issued.
  *
  * Target (the issue): >= 3,000 sign-ons/s with p99 < 50 ms on PostgreSQL, no failures.
  * Traffic stays on 127.0.0.1; the child is stopped on every exit path.
  */
-import { forkHost, withTimeout } from './child.js';
+import { backendCpuDelta, backendCpuMs, MIGRATIONS_DIR, startHostChild, withApplicationName, withBenchSchema, type HostChild } from './child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { combineComponents } from '../src/crypto/components.js';
 import { SoftHsm } from '../src/crypto/hsm/soft-hsm.js';
-import { addMerchant, addTerminal, dropSchema, migrate, openStore, type Db } from '../src/store/index.js';
+import { addMerchant, addTerminal, openStore, type Db } from '../src/store/index.js';
 import { runSignOnSim, simTerminalNo, type SignOnSimSummary } from '../src/terminal/sim/index.js';
 import { fmtInt, machine, table } from './harness.js';
-import type { SignOnHostConfig, SignOnHostMessage } from './signon-host.js';
 
 const LMK = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 const MID = '898110070110001';
@@ -37,12 +38,8 @@ const C2 = Buffer.from('3131313131313131FEFEFEFEFEFEFEFE', 'hex');
 /** Measured terminals are 1xxxxxxx, warm-up terminals 9xxxxxxx (distinct rows, fresh sign-ons). */
 const PREFIX = '1';
 const WARM_PREFIX = '9';
-const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const TARGET_RATE = 3000;
 const TARGET_P99_MS = 50;
-const HOST_ENTRY = fileURLToPath(new URL('./signon-host.js', import.meta.url));
-/** The repository's migrations (this file runs from .bench-build/bench/). */
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 interface Options {
   terminals: number;
@@ -51,6 +48,8 @@ interface Options {
   stores: Array<'pglite' | 'postgres'>;
   cpuProfDir: string | undefined;
   poolSize: number | undefined;
+  /** Print the statements per sign-on by their first words. */
+  statements: boolean;
 }
 
 function positiveInt(v: string | undefined, name: string, allowZero = false): number {
@@ -68,6 +67,7 @@ function parseOptions(): Options {
       store: { type: 'string', default: 'all' },
       'host-cpu-prof': { type: 'string' },
       pool: { type: 'string' },
+      statements: { type: 'boolean', default: false },
     },
   });
   const store = values.store ?? 'all';
@@ -79,47 +79,8 @@ function parseOptions(): Options {
     stores: store === 'all' ? ['pglite', 'postgres'] : [store],
     cpuProfDir: values['host-cpu-prof'],
     poolSize: values.pool === undefined ? undefined : positiveInt(values.pool, '--pool'),
+    statements: values.statements === true,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child process handling. Every live child is stopped when this process exits, however it exits.
-
-interface HostChild {
-  port: number;
-  /** The child's CPU time so far (user + system), ms. */
-  cpuMs(): Promise<number>;
-  stop(): Promise<void>;
-}
-
-function startHostChild(config: SignOnHostConfig, cpuProfDir: string | undefined, label: string): Promise<HostChild> {
-  const { child, stop } = forkHost(HOST_ENTRY, config, cpuProfDir, `host-${label}.cpuprofile`);
-  const cpuWaiters: Array<(ms: number) => void> = [];
-  const cpuMs = (): Promise<number> =>
-    new Promise<number>((resolve, reject) => {
-      if (!child.connected) {
-        reject(new Error('host child is gone'));
-        return;
-      }
-      cpuWaiters.push(resolve);
-      child.send('cpu');
-    });
-  return new Promise<HostChild>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('host child did not report ready within 30 s'));
-    }, 30_000);
-    child.on('message', (m: SignOnHostMessage) => {
-      clearTimeout(timer);
-      if (m.type === 'ready') resolve({ port: m.port, cpuMs, stop });
-      else if (m.type === 'cpu') cpuWaiters.shift()?.((m.userUs + m.systemUs) / 1000);
-      else reject(new Error(`host child failed: ${m.message}`));
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`host child exited before ready (code ${code}, signal ${signal})`));
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -158,27 +119,66 @@ interface StoreResult {
   hostCpuMsPerSignOn?: number;
   /** Simulator (this process) CPU time per measured sign-on, ms. */
   simCpuMsPerSignOn?: number;
+  /** CPU of the host's PostgreSQL backends per measured sign-on, ms (null: not measurable). */
+  pgCpuMsPerSignOn?: number | null;
+  /** Store statements and transactions of the host per measured sign-on. */
+  statements?: number;
+  transactions?: number;
   skipped?: string;
   seedMs?: number;
+}
+
+interface Measured {
+  summary: SignOnSimSummary;
+  hostCpuMsPerSignOn: number;
+  simCpuMsPerSignOn: number;
+  pgCpuMsPerSignOn: number | null;
+  statements: number;
+  transactions: number;
 }
 
 async function storm(
   host: HostChild,
   o: Options,
   tmkClear: Buffer,
-): Promise<{ summary: SignOnSimSummary; hostCpuMsPerSignOn: number; simCpuMsPerSignOn: number }> {
+  pgCpu: () => Promise<Map<number, number> | null> = () => Promise.resolve(null),
+): Promise<Measured> {
   const base = { host: '127.0.0.1', port: host.port, merchantNo: MID, tmk: tmkClear, concurrency: o.concurrency, requestTimeoutMs: 30_000, connectTimeoutMs: 10_000 };
   if (o.warmup > 0) {
     const w = await runSignOnSim({ ...base, terminalPrefix: WARM_PREFIX, terminals: o.warmup, concurrency: Math.min(o.concurrency, o.warmup) });
     if (w.failed > 0) console.error(`  warm-up: ${w.failed}/${w.terminals} failed ${JSON.stringify(w.failures)}`);
   }
-  const cpu0 = await host.cpuMs();
+  // CPU, statements and the profile cover the measured storm only, not the warm-up.
+  const host0 = await host.usage();
+  const sql0 = o.statements ? await host.statements() : {};
+  await host.profStart();
+  const pg0 = await pgCpu();
   const sim0 = process.cpuUsage();
   const summary = await runSignOnSim({ ...base, terminalPrefix: PREFIX, terminals: o.terminals });
   const sim = process.cpuUsage(sim0);
-  const cpu1 = await host.cpuMs();
+  const pg1 = await pgCpu();
+  const host1 = await host.usage();
+  const sql1 = o.statements ? await host.statements() : {};
+  const profPath = await host.profStop();
+  if (profPath !== '') console.log(`host CPU profile of the measured storm: ${profPath}`);
   const n = Math.max(1, summary.succeeded);
-  return { summary, hostCpuMsPerSignOn: (cpu1 - cpu0) / n, simCpuMsPerSignOn: (sim.user + sim.system) / 1000 / n };
+  if (o.statements) {
+    const per = Object.entries(sql1)
+      .map(([k, c]) => [k, (c - (sql0[k] ?? 0)) / n] as const)
+      .filter(([, c]) => c > 0)
+      .sort((a, b) => b[1] - a[1]);
+    console.log(`\nstore statements per sign-on (measured storm), by their first words:`);
+    for (const [k, c] of per) console.log(`  ${c.toFixed(3).padStart(7)}  ${k}`);
+  }
+  const pgMs = backendCpuDelta(pg0, pg1);
+  return {
+    summary,
+    hostCpuMsPerSignOn: (host1.cpuUs - host0.cpuUs) / 1000 / n,
+    simCpuMsPerSignOn: (sim.user + sim.system) / 1000 / n,
+    pgCpuMsPerSignOn: pgMs === null ? null : pgMs / n,
+    statements: (host1.statements - host0.statements) / n,
+    transactions: (host1.transactions - host0.transactions) / n,
+  };
 }
 
 async function runPglite(o: Options, tmk: { block: string; kcv: string }, tmkClear: Buffer): Promise<StoreResult> {
@@ -194,7 +194,7 @@ async function runPglite(o: Options, tmk: { block: string; kcv: string }, tmkCle
       await db.close();
     }
     const seedMs = performance.now() - t0;
-    const child = await startHostChild({ lmkHex: LMK, dataDir, migrationsDir: MIGRATIONS_DIR }, o.cpuProfDir, 'pglite');
+    const child = await startHostChild({ lmkHex: LMK, dataDir, migrationsDir: MIGRATIONS_DIR, trade: false }, o.cpuProfDir, 'signon-host-pglite.cpuprofile');
     try {
       return { store: 'PGlite', ...(await storm(child, o, tmkClear)), seedMs };
     } finally {
@@ -206,31 +206,28 @@ async function runPglite(o: Options, tmk: { block: string; kcv: string }, tmkCle
 }
 
 async function runPostgres(o: Options, tmk: { block: string; kcv: string }, tmkClear: Buffer): Promise<StoreResult> {
-  const envUrl = process.env['DATABASE_URL'];
-  const url = envUrl !== undefined && envUrl !== '' ? envUrl : DEFAULT_URL;
-  const schema = `bench_signon_${process.pid}_${Date.now().toString(36)}`;
-  let db: Db;
-  try {
-    db = await withTimeout(openStore({ url, schema, migrate: false }), 10_000, 'connecting to PostgreSQL');
-  } catch (e) {
-    return { store: 'PostgreSQL', skipped: `PostgreSQL at ${url.replace(/\/\/[^@/]*@/, '//…@')} unreachable: ${(e as Error).message}` };
-  }
-  try {
-    await migrate(db, { dir: MIGRATIONS_DIR });
+  const res = await withBenchSchema('bench_signon', async ({ db, url, schema }): Promise<StoreResult> => {
     const t0 = performance.now();
     await seed(db, tmk, o);
     const seedMs = performance.now() - t0;
-    const config = { lmkHex: LMK, url, schema, migrationsDir: MIGRATIONS_DIR, ...(o.poolSize !== undefined ? { poolSize: o.poolSize } : {}) };
-    const child = await startHostChild(config, o.cpuProfDir, 'postgres');
+    // The host's backends are told apart by application_name, for the PG CPU column.
+    const appName = `qd_bench_signon_${process.pid}`;
+    const config = {
+      lmkHex: LMK,
+      url: withApplicationName(url, appName),
+      schema,
+      migrationsDir: MIGRATIONS_DIR,
+      trade: false,
+      ...(o.poolSize !== undefined ? { poolSize: o.poolSize } : {}),
+    };
+    const child = await startHostChild(config, o.cpuProfDir, 'signon-host-postgres.cpuprofile');
     try {
-      return { store: 'PostgreSQL', ...(await storm(child, o, tmkClear)), seedMs };
+      return { store: 'PostgreSQL', ...(await storm(child, o, tmkClear, () => backendCpuMs(db, appName))), seedMs };
     } finally {
       await child.stop();
     }
-  } finally {
-    await dropSchema(db).catch((e: unknown) => console.error(`dropping schema ${schema} failed: ${(e as Error).message}`));
-    await db.close().catch(() => undefined);
-  }
+  });
+  return 'skipped' in res ? { store: 'PostgreSQL', skipped: res.skipped } : res.value;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -260,7 +257,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const rows = [['store', 'terminals', 'concurrency', 'sign-ons/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'failures', 'elapsed s', 'host CPU ms', 'sim CPU ms', 'seed s']];
+  const rows = [['store', 'terminals', 'concurrency', 'sign-ons/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'failures', 'elapsed s', 'host CPU ms', 'sim CPU ms', 'PG CPU ms', 'stmts', 'txns', 'seed s']];
   for (const r of results) {
     const s = r.summary;
     if (s === undefined) continue;
@@ -271,6 +268,8 @@ async function main(): Promise<void> {
       l ? ms(l.p50) : '-', l ? ms(l.p95) : '-', l ? ms(l.p99) : '-', l ? ms(l.max) : '-',
       failures, (s.elapsedMs / 1000).toFixed(2), r.hostCpuMsPerSignOn === undefined ? '-' : r.hostCpuMsPerSignOn.toFixed(3),
       r.simCpuMsPerSignOn === undefined ? '-' : r.simCpuMsPerSignOn.toFixed(3),
+      r.pgCpuMsPerSignOn === undefined || r.pgCpuMsPerSignOn === null ? '-' : r.pgCpuMsPerSignOn.toFixed(3),
+      r.statements === undefined ? '-' : r.statements.toFixed(3), r.transactions === undefined ? '-' : r.transactions.toFixed(3),
       ((r.seedMs ?? 0) / 1000).toFixed(1),
     ]);
   }
@@ -300,6 +299,7 @@ async function main(): Promise<void> {
     );
   }
   console.log('host CPU ms / sim CPU ms: CPU time (user + system) of the host child / of this process per measured sign-on');
+  console.log("PG CPU ms: CPU time of the host's own PostgreSQL backends per measured sign-on; stmts / txns: the host's store statements / transactions per measured sign-on");
   if (o.cpuProfDir !== undefined) console.log(`host CPU profiles written to ${o.cpuProfDir}`);
 }
 

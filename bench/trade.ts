@@ -10,7 +10,7 @@
  * required), C issuer cards with a PIN and a large balance, and merchant-scope risk overrides (see
  * RISK_OVERRIDES: every default rule stays enabled and is evaluated, only its thresholds are moved
  * so that a load test is not declined by design); then start the host with the issuer simulator
- * and the risk engine in a child process (bench/trade-host.ts) and, from this process, run the
+ * and the risk engine in a child process (bench/host-child.ts) and, from this process, run the
  * trade simulator (src/terminal/sim/trade.ts): every terminal signs on and signs its operator on,
  * a warm-up, then the measured run of PIN purchases (swiped, PIN, MAC'ed) paced at --tps.
  *
@@ -25,17 +25,16 @@
  *
  * Target (the issue): >= 2,000 approved purchases/s with p99 < 50 ms on PostgreSQL.
  */
-import { backendCpuDelta, backendCpuMs, forkHost, withApplicationName, withTimeout } from './child.js';
+import { backendCpuDelta, backendCpuMs, MIGRATIONS_DIR, startHostChild, withApplicationName, withBenchSchema, type HostChild } from './child.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { combineComponents } from '../src/crypto/components.js';
 import { SoftHsm } from '../src/crypto/hsm/soft-hsm.js';
 import { openIssuerSimulator } from '../src/issuer/simulator.js';
 import { setRule } from '../src/risk/rule-store.js';
-import { addMerchant, addTerminal, dropSchema, migrate, openStore, type Db } from '../src/store/index.js';
+import { addMerchant, addTerminal, openStore, type Db } from '../src/store/index.js';
 import { addOperator } from '../src/store/operators.js';
 import { operatorSignOn } from '../src/terminal/operators.js';
 import { TerminalError, type TerminalClient } from '../src/terminal/index.js';
@@ -43,7 +42,6 @@ import { simTerminalNo } from '../src/terminal/sim/index.js';
 import { runTradeSim, type SimCard, type TradeSimSummary } from '../src/terminal/sim/trade.js';
 import { buildTrack2 } from '../src/terminal/card.js';
 import { fmtInt, machine, table } from './harness.js';
-import type { TradeHostConfig, TradeHostMessage } from './trade-host.js';
 
 const LMK = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 const MID = '898110070120001';
@@ -53,12 +51,8 @@ const PREFIX = '2';
 const OPERATOR = '01';
 const OPERATOR_PASSWORD = '2580';
 const CARD_PIN = '147258';
-const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const TARGET_RATE = 2000;
 const TARGET_P99_MS = 50;
-const HOST_ENTRY = fileURLToPath(new URL('./trade-host.js', import.meta.url));
-/** The repository's migrations (this file runs from .bench-build/bench/). */
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
 /**
  * Merchant-scope overrides: the rules stay on (each request still evaluates all of them, with the
@@ -120,83 +114,6 @@ function parseOptions(): Options {
     cpuProfDir: values['host-cpu-prof'],
     statements: values.statements === true,
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Child process handling. Every live child is stopped when this process exits, however it exits.
-
-interface HostChild {
-  port: number;
-  /** CPU time (user + system) the child has used so far, µs, and its store statements / transactions. */
-  usage(): Promise<{ cpuUs: number; statements: number; transactions: number }>;
-  /** Statements so far by their first words. */
-  statements(): Promise<Record<string, number>>;
-  /** Start the child's CPU profiler (only when started with a profile directory). */
-  profStart(): Promise<void>;
-  /** Stop it and write the profile; resolves to its path. */
-  profStop(): Promise<string>;
-  stop(): Promise<void>;
-}
-
-function startHostChild(config: TradeHostConfig, cpuProfDir: string | undefined, label: string): Promise<HostChild> {
-  // The child profiles itself over the measured phase only (bench/host-profiler.ts), not seeding or sign-on.
-  const withProf: TradeHostConfig = cpuProfDir !== undefined ? { ...config, profDir: cpuProfDir, profName: `trade-host-${label}.cpuprofile` } : config;
-  const { child, stop } = forkHost(HOST_ENTRY, withProf, undefined, `trade-host-${label}.cpuprofile`);
-  return new Promise<HostChild>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error('host child did not report ready within 60 s'));
-    }, 60_000);
-    type Usage = { cpuUs: number; statements: number; transactions: number };
-    const waiters: Array<(u: Usage) => void> = [];
-    const sqlWaiters: Array<(m: Record<string, number>) => void> = [];
-    const statements = (): Promise<Record<string, number>> =>
-      new Promise((res) => {
-        sqlWaiters.push(res);
-        child.send('statements');
-      });
-    const usage = (): Promise<Usage> =>
-      new Promise<Usage>((res) => {
-        waiters.push(res);
-        child.send('cpu');
-      });
-    const profWaiters: Array<(path: string) => void> = [];
-    const profStart = (): Promise<void> =>
-      cpuProfDir === undefined
-        ? Promise.resolve()
-        : new Promise<void>((res) => {
-            profWaiters.push(() => res());
-            child.send('prof-start');
-          });
-    const profStop = (): Promise<string> =>
-      cpuProfDir === undefined
-        ? Promise.resolve('')
-        : new Promise<string>((res) => {
-            profWaiters.push(res);
-            child.send('prof-stop');
-          });
-    child.on('message', (m: TradeHostMessage) => {
-      if (m.type === 'prof-started' || m.type === 'prof-written') {
-        profWaiters.shift()?.(m.type === 'prof-written' ? m.path : '');
-        return;
-      }
-      if (m.type === 'cpu') {
-        waiters.shift()?.({ cpuUs: m.userUs + m.systemUs, statements: m.statements, transactions: m.transactions });
-        return;
-      }
-      if (m.type === 'statements') {
-        sqlWaiters.shift()?.(m.bySql);
-        return;
-      }
-      clearTimeout(timer);
-      if (m.type === 'ready') resolve({ port: m.port, usage, statements, profStart, profStop, stop });
-      else reject(new Error(`host child failed: ${m.message}`));
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`host child exited before ready (code ${code}, signal ${signal})`));
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -353,7 +270,8 @@ async function runPglite(o: Options, tmkClear: Buffer): Promise<StoreResult> {
       await db.close();
     }
     const seedMs = performance.now() - t0;
-    const child = await startHostChild({ lmkHex: LMK, dataDir, migrationsDir: MIGRATIONS_DIR }, o.cpuProfDir, 'pglite');
+    // The child profiles itself over the measured phase only (profStart / profStop), not seeding or sign-on.
+    const child = await startHostChild({ lmkHex: LMK, dataDir, migrationsDir: MIGRATIONS_DIR, trade: true }, o.cpuProfDir, 'trade-host-pglite.cpuprofile');
     try {
       const m = await trade(child, o, cards, tmkClear);
       return { store: 'PGlite', ...m, seedMs, durability: 'PGlite on disk (temporary directory)' };
@@ -366,17 +284,7 @@ async function runPglite(o: Options, tmkClear: Buffer): Promise<StoreResult> {
 }
 
 async function runPostgres(o: Options, tmkClear: Buffer): Promise<StoreResult> {
-  const envUrl = process.env['DATABASE_URL'];
-  const url = envUrl !== undefined && envUrl !== '' ? envUrl : DEFAULT_URL;
-  const schema = `bench_trade_${process.pid}_${Date.now().toString(36)}`;
-  let db: Db;
-  try {
-    db = await withTimeout(openStore({ url, schema, migrate: false }), 10_000, 'connecting to PostgreSQL');
-  } catch (e) {
-    return { store: 'PostgreSQL', skipped: `PostgreSQL at ${url.replace(/\/\/[^@/]*@/, '//…@')} unreachable: ${(e as Error).message}` };
-  }
-  try {
-    await migrate(db, { dir: MIGRATIONS_DIR });
+  const res = await withBenchSchema('bench_trade', async ({ db, url, schema }): Promise<StoreResult> => {
     const settings = await db.query<{ name: string; setting: string }>(
       `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'wal_sync_method') ORDER BY name`,
     );
@@ -386,17 +294,16 @@ async function runPostgres(o: Options, tmkClear: Buffer): Promise<StoreResult> {
     const seedMs = performance.now() - t0;
     // The host's backends are told apart by application_name, for the PG CPU column.
     const appName = `qd_bench_trade_${process.pid}`;
-    const child = await startHostChild({ lmkHex: LMK, url: withApplicationName(url, appName), schema, migrationsDir: MIGRATIONS_DIR }, o.cpuProfDir, 'postgres');
+    const config = { lmkHex: LMK, url: withApplicationName(url, appName), schema, migrationsDir: MIGRATIONS_DIR, trade: true };
+    const child = await startHostChild(config, o.cpuProfDir, 'trade-host-postgres.cpuprofile');
     try {
       const m = await trade(child, o, cards, tmkClear, () => backendCpuMs(db, appName));
       return { store: 'PostgreSQL', ...m, seedMs, durability };
     } finally {
       await child.stop();
     }
-  } finally {
-    await dropSchema(db).catch((e: unknown) => console.error(`dropping schema ${schema} failed: ${(e as Error).message}`));
-    await db.close().catch(() => undefined);
-  }
+  });
+  return 'skipped' in res ? { store: 'PostgreSQL', skipped: res.skipped } : res.value;
 }
 
 // ---------------------------------------------------------------------------------------------

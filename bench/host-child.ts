@@ -1,16 +1,19 @@
 /**
- * Host child process of the trade benchmark (bench/trade.ts forks it). Opens the store the parent
- * seeded, a SoftHsm with the same LMK, the issuer simulator and the risk engine (default rules plus
- * the merchant overrides the parent stored), starts the host on 127.0.0.1 port 0, sends
- * `{ type: 'ready', port }` over IPC and runs until it receives `'stop'` or the IPC channel closes,
- * then closes host, store and HSM and exits. `'cpu'` asks for its CPU time so far and the number
- * of statements and transactions it has sent to the store; `'statements'` for the statements
- * counted by their first words.
+ * Host child process of the sign-on storm and trade benchmarks (bench/signon.ts and bench/trade.ts
+ * fork it through startHostChild in bench/child.ts). Opens the store the parent seeded and a
+ * SoftHsm with the same LMK — with `trade`, also the issuer simulator and the risk engine (default
+ * rules plus the merchant overrides the parent stored) — starts the host on 127.0.0.1 port 0,
+ * sends `{ type: 'ready', port }` over IPC and runs until it receives `'stop'`, SIGTERM or the IPC
+ * channel closes (parent gone), then closes host, store and HSM and exits with process.exit (so
+ * that a CPU profile still gets written).
  *
- * With `profDir` it also answers 'prof-start' / 'prof-stop' (bench/host-profiler.ts), so the parent
- * can profile only the measured phase.
+ * Every statement and transaction the host sends to the store is counted. `'cpu'` asks for the
+ * CPU time so far (process.cpuUsage()) and those counts; `'statements'` for the statements counted
+ * by their first words. With `profDir` it also answers 'prof-start' / 'prof-stop'
+ * (bench/host-profiler.ts), so the parent can profile only the measured phase.
  *
- * Configuration arrives as JSON in argv[2]: { lmkHex, url?, schema?, dataDir?, migrationsDir, profDir?, profName? }.
+ * Configuration arrives as JSON in argv[2]:
+ * { lmkHex, url?, schema?, dataDir?, migrationsDir, poolSize?, trade, profDir?, profName? }.
  */
 import { pino } from 'pino';
 import { SoftHsm } from '../src/crypto/hsm/soft-hsm.js';
@@ -20,19 +23,23 @@ import { createRiskEngine } from '../src/risk/engine.js';
 import { openStore, type Db } from '../src/store/index.js';
 import { profilerMessages } from './host-profiler.js';
 
-export interface TradeHostConfig {
+export interface HostChildConfig {
   lmkHex: string;
   /** PostgreSQL URL; PGlite (dataDir) when undefined. */
   url?: string;
   schema?: string;
   dataDir?: string;
   migrationsDir: string;
+  /** PostgreSQL pool size; the store's default when undefined. */
+  poolSize?: number;
+  /** Also open the issuer simulator and the risk engine (the trade benchmark). */
+  trade: boolean;
   /** Answer 'prof-start' / 'prof-stop' and write the profile as `<profDir>/<profName>`. */
   profDir?: string;
   profName?: string;
 }
 
-export type TradeHostMessage =
+export type HostChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'error'; message: string }
   | { type: 'cpu'; userUs: number; systemUs: number; statements: number; transactions: number }
@@ -73,13 +80,13 @@ function counted(db: Db): Db {
   });
 }
 
-function send(msg: TradeHostMessage): void {
+function send(msg: HostChildMessage): void {
   process.send?.(msg);
 }
 
 async function main(): Promise<void> {
-  if (process.send === undefined) throw new Error('trade-host must be started with an IPC channel (fork)');
-  const config = JSON.parse(process.argv[2] ?? '{}') as TradeHostConfig;
+  if (process.send === undefined) throw new Error('host-child must be started with an IPC channel (fork)');
+  const config = JSON.parse(process.argv[2] ?? '{}') as HostChildConfig;
   const hsm = await SoftHsm.open({ lmkHex: config.lmkHex, env: {}, logger: { warn: () => undefined } });
   const closers: Array<() => Promise<unknown>> = [() => hsm.close()];
   let port = 0;
@@ -89,14 +96,18 @@ async function main(): Promise<void> {
   try {
     const raw = await openStore(
       config.url !== undefined
-        ? { url: config.url, migrationsDir: config.migrationsDir, ...(config.schema !== undefined ? { schema: config.schema } : {}) }
+        ? {
+            url: config.url,
+            migrationsDir: config.migrationsDir,
+            ...(config.schema !== undefined ? { schema: config.schema } : {}),
+            ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
+          }
         : { migrationsDir: config.migrationsDir, ...(config.dataDir !== undefined ? { dataDir: config.dataDir } : {}) },
     );
     closers.push(() => raw.close());
     const db = counted(raw);
-    const issuer = await openIssuerSimulator({ db, hsm });
-    const risk = createRiskEngine();
-    const host = await startHost({ port: 0, host: '127.0.0.1', db, hsm, issuer, risk, logger: pino({ level: 'silent' }) });
+    const extras = config.trade ? { issuer: await openIssuerSimulator({ db, hsm }), risk: createRiskEngine() } : {};
+    const host = await startHost({ port: 0, host: '127.0.0.1', db, hsm, ...extras, logger: pino({ level: 'silent' }) });
     closers.push(() => host.close());
     port = host.port;
   } catch (e) {
@@ -109,9 +120,10 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await closeAll();
+    // process.exit (not a hard kill) so that a profile in progress (--cpu-prof) is written.
     process.exit(0);
   };
-  const profiler = config.profDir !== undefined ? profilerMessages(config.profDir, config.profName ?? 'trade-host.cpuprofile') : undefined;
+  const profiler = config.profDir !== undefined ? profilerMessages(config.profDir, config.profName ?? 'host-child.cpuprofile') : undefined;
   process.on('message', (m) => {
     if (profiler?.(m) === true) return;
     if (m === 'stop') void stop();
