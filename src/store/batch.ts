@@ -6,6 +6,14 @@
  * of `maxConcurrent` slots is free (on the next turn of the event loop when idle), so a lone call
  * waits only for setImmediate while a storm is served in a few large statements.
  *
+ * A further batch goes out while another of its kind is in flight only when at least
+ * `PARALLEL_BATCH_MIN` calls are waiting, or when the one in flight has taken longer than
+ * `PARALLEL_AFTER_MS` (a batch stuck in a lock wait must not hold the next calls back): a round trip costs the host and the database about as
+ * much CPU as a whole batch's work (socket writes and wake-ups, ~0.3 ms on a 2-core machine), so a
+ * second batch of one or two calls buys little latency for a lot of CPU, while under load the
+ * queue grows past the threshold at once and two batches overlap (one committing while the next
+ * is sent). Measured with bench:signon and bench:trade (docs/benchmarks.md, 2026-11-25).
+ *
  * A batch is one statement, so one transaction: its results are committed together before any of
  * its callers is answered. When a batch fails, its calls are retried one at a time (`single`), so
  * one bad input fails only its own call.
@@ -21,7 +29,16 @@ export interface BatcherOptions<I, O> {
   maxBatch: number;
   /** Batches in flight at once. */
   maxConcurrent: number;
+  /** Calls waiting before a batch goes out beside one in flight (default PARALLEL_BATCH_MIN). */
+  parallelBatchMin?: number;
+  /** ...or once the oldest batch in flight has run this long, ms (default PARALLEL_AFTER_MS). */
+  parallelAfterMs?: number;
 }
+
+/** Calls that must be waiting before a batch is sent while another of its kind is in flight... */
+export const PARALLEL_BATCH_MIN = 32;
+/** ...unless the oldest batch in flight has been running this long (ms). */
+export const PARALLEL_AFTER_MS = 10;
 
 interface Pending<I, O> {
   input: I;
@@ -33,6 +50,10 @@ export class Batcher<I, O> {
   readonly #queue: Pending<I, O>[] = [];
   #running = 0;
   #scheduled = false;
+  /** When each batch in flight was sent (performance.now()), oldest first. */
+  readonly #sentAt: number[] = [];
+  /** Wakes the queue when the oldest batch in flight passes PARALLEL_AFTER_MS. */
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly db: Db,
@@ -46,8 +67,31 @@ export class Batcher<I, O> {
     });
   }
 
+  /**
+   * Whether a batch may go out now: a slot is free, and if another batch is in flight, enough
+   * calls wait or that batch is taking long.
+   */
+  #canSend(now = performance.now()): boolean {
+    if (this.#running >= this.opts.maxConcurrent || this.#queue.length === 0) return false;
+    if (this.#running === 0 || this.#queue.length >= Math.min(this.opts.parallelBatchMin ?? PARALLEL_BATCH_MIN, this.opts.maxBatch)) return true;
+    const oldest = this.#sentAt[0];
+    return oldest === undefined || now - oldest >= (this.opts.parallelAfterMs ?? PARALLEL_AFTER_MS);
+  }
+
   #kick(): void {
-    if (this.#scheduled || this.#running >= this.opts.maxConcurrent || this.#queue.length === 0) return;
+    if (this.#scheduled) return;
+    if (!this.#canSend()) {
+      // Calls left waiting behind a batch in flight: look again when that batch turns slow.
+      const oldest = this.#sentAt[0];
+      if (this.#timer === undefined && oldest !== undefined && this.#queue.length > 0 && this.#running < this.opts.maxConcurrent) {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#kick();
+        }, Math.max(1, Math.ceil(oldest + (this.opts.parallelAfterMs ?? PARALLEL_AFTER_MS) - performance.now())));
+        this.#timer.unref();
+      }
+      return;
+    }
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
@@ -56,14 +100,17 @@ export class Batcher<I, O> {
   }
 
   #dispatch(): void {
-    while (this.#running < this.opts.maxConcurrent && this.#queue.length > 0) {
+    while (this.#canSend()) {
       const batch = this.#queue.splice(0, this.opts.maxBatch);
       this.#running += 1;
+      const sentAt = performance.now();
+      this.#sentAt.push(sentAt);
       let released = false;
       const release = (): void => {
         if (released) return;
         released = true;
         this.#running -= 1;
+        this.#sentAt.splice(this.#sentAt.indexOf(sentAt), 1);
         this.#kick();
       };
       void this.#run(batch, release).finally(release);

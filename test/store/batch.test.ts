@@ -1,6 +1,6 @@
 /** The Batcher (src/store/batch.ts): grouping, one-by-one retry of a failed batch, slots. */
-import { expect, it } from 'vitest';
-import { Batcher } from '../../src/store/batch.js';
+import { describe, expect, it } from 'vitest';
+import { Batcher, PARALLEL_AFTER_MS, PARALLEL_BATCH_MIN } from '../../src/store/batch.js';
 import type { Db } from '../../src/store/db.js';
 
 const db = {} as Db;
@@ -62,3 +62,80 @@ it('frees the slot before the retries: a slow retry does not hold back the next 
   releaseSlow();
   expect(await firstBatch[0]).toBe('stuck');
 });
+
+describe('a second batch while one is in flight (maxConcurrent 2)', () => {
+  /** A batcher whose batches finish only when released, recording what each batch held. */
+  function gated(parallelAfterMs = 3_600_000) {
+    const batches: number[][] = [];
+    const gates: Array<() => void> = [];
+    const b = new Batcher<number, number>(db, {
+      single: async (_d, x) => {
+        batches.push([x]);
+        await new Promise<void>((r) => gates.push(r));
+        return x;
+      },
+      many: async (_d, xs) => {
+        batches.push([...xs]);
+        await new Promise<void>((r) => gates.push(r));
+        return [...xs];
+      },
+      maxBatch: 250,
+      maxConcurrent: 2,
+      parallelAfterMs,
+    });
+    return { b, batches, gates };
+  }
+  const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+  it(`holds a few calls back until the batch in flight is done, then sends them as one`, async () => {
+    const { b, batches, gates } = gated();
+    const first = b.call(0);
+    await tick();
+    const few = range(1, 3).map((x) => b.call(x));
+    await tick();
+    await tick();
+    expect(batches).toEqual([[0]]); // not sent beside the first
+    gates.shift()!();
+    await first;
+    await waitUntil(() => batches.length === 2);
+    expect(batches).toEqual([[0], [1, 2, 3]]);
+    gates.shift()!();
+    expect(await Promise.all(few)).toEqual([1, 2, 3]);
+  });
+
+  it(`sends ${PARALLEL_BATCH_MIN} waiting calls at once beside the batch in flight`, async () => {
+    const { b, batches, gates } = gated();
+    const first = b.call(0);
+    await tick();
+    const many = range(1, PARALLEL_BATCH_MIN).map((x) => b.call(x));
+    await tick();
+    expect(batches).toEqual([[0], range(1, PARALLEL_BATCH_MIN)]);
+    gates.splice(0).forEach((g) => g());
+    await Promise.all([first, ...many]);
+  });
+
+  it(`does not let a slow batch hold the next calls back longer than ~${PARALLEL_AFTER_MS} ms`, async () => {
+    const { b, batches, gates } = gated(PARALLEL_AFTER_MS);
+    const stuck = b.call(0); // never released until the end, like a lock wait
+    await tick();
+    const t0 = performance.now();
+    const next = b.call(1);
+    await tick();
+    expect(batches).toEqual([[0]]);
+    await waitUntil(() => batches.length === 2);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(PARALLEL_AFTER_MS - 1);
+    expect(batches).toEqual([[0], [1]]);
+    gates[1]!();
+    expect(await next).toBe(1);
+    gates[0]!();
+    expect(await stuck).toBe(0);
+  });
+});
+
+async function waitUntil(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
