@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { runCli } from './run-cli.js';
+import { runCli, runCliOnTty } from './run-cli.js';
 
 const NOTICE = 'test keys only: clear key material printed';
 const ascii = (s: string): string => Buffer.from(s, 'latin1').toString('hex').toUpperCase();
@@ -298,6 +298,193 @@ describe('qiandao crypto tr31', () => {
     const bad = await runCli(['crypto', 'tr31', 'unwrap', '--kbpk', 'DD7515F2BFC17F85CE48F3CA25CB21F6', '--block', block]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^qiandao: KeyBlockError \[MAC_MISMATCH\]/);
+  });
+});
+
+describe('qiandao crypto: key material and PINs as - (read from standard input, not argv)', () => {
+  const TR31_B_BLOCK = 'B0080P0TE00E000094B420079CC80BA3461F86FE26EFC4A3B8E4FA4C5F5341176EED7B727B8A248E';
+  const TR31_B_KBPK = 'DD7515F2BFC17F85CE48F3CA25CB21F6';
+  const NOW = ascii('Now is the time for all ');
+
+  /** The argv form and the same command with `-` and `stdin` give identical output. */
+  async function same(argvForm: string[], stdinForm: string[], stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
+    const a = await runCli(argvForm, '');
+    const b = await runCli(stdinForm, stdin);
+    expect(a.code).toBe(0);
+    expect(b).toEqual(a);
+    return b;
+  }
+
+  it('kcv --key - (and the positional -): the X9.24 test BDK, KCV 08D7B4', async () => {
+    const r = await same(['crypto', 'kcv', '--key', BDK], ['crypto', 'kcv', '--key', '-'], `${BDK}\n`);
+    expect(rows(r.stdout).KCV).toBe('08D7B4');
+    await same(['crypto', 'kcv', BDK, '--json'], ['crypto', 'kcv', '-', '--json'], `${BDK}\r\n`);
+  });
+
+  it('encrypt --kek - --data -: the KEK is line 1, the clear key line 2 (usage order); decrypt --key - with positional data', async () => {
+    const e = await same(['crypto', 'encrypt', '--kek', BDK, '--data', TK1, '--json'], ['crypto', 'encrypt', '--data', '-', '--kek', '-', '--json'], `${BDK}\n${TK1}\n`);
+    expect(JSON.parse(e.stdout)).toMatchObject({ operation: 'encrypt', kekKcv: '08D7B4', keyAlg: 'tdes' });
+    const d = await same(['crypto', 'decrypt', '--key', BDK, '08D7B4FB629D0885'], ['crypto', 'decrypt', '--key', '-', '08D7B4FB629D0885'], `${BDK}\n`);
+    expect(rows(d.stdout).result).toBe('0000000000000000');
+    // the clear key printed by decrypt --kek - still carries the test-keys notice
+    const enc = JSON.parse(e.stdout) as { result: string };
+    const k = await same(['crypto', 'decrypt', '--kek', BDK, '--data', enc.result], ['crypto', 'decrypt', '--kek', '-', '--data', enc.result], `${BDK}\n`);
+    expect(rows(k.stdout)['clear key']).toBe(TK1);
+    expect(k.stderr).toContain(NOTICE);
+  });
+
+  it('mac --key -: the ANSI X9.19 sample', async () => {
+    const r = await same(['crypto', 'mac', '--alg', 'x9.19', '--key', BDK, '--data', NOW], ['crypto', 'mac', '--alg', 'x9.19', '--key', '-', '--data', NOW], `${BDK}\n`);
+    expect(rows(r.stdout).MAC).toBe('A1C72E74EA3FA9B6');
+  });
+
+  it('pinblock build --pin - --key -: the PIN is line 1 and the key line 2, whatever the argv order', async () => {
+    const argvForm = ['crypto', 'pinblock', 'build', '--format', '0', '--pin', '1234', '--pan', '4012345678909', '--key', PIN_KEY1, '--json'];
+    const r = await same(argvForm, ['crypto', 'pinblock', 'build', '--format', '0', '--key', '-', '--pan', '4012345678909', '--pin', '-', '--json'], `1234\n${PIN_KEY1}\n`);
+    expect(JSON.parse(r.stdout)).toEqual({ format: 0, pinBlock: '041274EDCBA9876F', encryptedPinBlock: '1B9C1845EB993A7A', keyKcv: 'A10107' });
+    // only the PIN from stdin
+    await same(
+      ['crypto', 'pinblock', 'build', '--format', '0', '--pin', '1234', '--pan', '4012345678909'],
+      ['crypto', 'pinblock', 'build', '--format', '0', '--pin', '-', '--pan', '4012345678909'],
+      '1234\n',
+    );
+    // lines swapped: the PIN is taken as the key and refused by its length, neither is echoed
+    const swapped = await runCli(['crypto', 'pinblock', 'build', '--format', '0', '--pin', '-', '--pan', '4012345678909', '--key', '-'], `${PIN_KEY1}\n1234\n`);
+    expect(swapped.code).toBe(2);
+    expect(swapped.stderr).toBe('qiandao: --key is 2 bytes: a TDES key is 8, 16 or 24 bytes\n');
+    expect(swapped.stderr).not.toContain(PIN_KEY1);
+    expect(swapped.stderr).not.toContain('1234');
+  });
+
+  it('pinblock parse --key -: PIN 1234 from the X9.24 A.4.2 encrypted block', async () => {
+    const r = await same(
+      ['crypto', 'pinblock', 'parse', '--block', '1B9C1845EB993A7A', '--pan', '4012345678909', '--key', PIN_KEY1],
+      ['crypto', 'pinblock', 'parse', '1B9C1845EB993A7A', '--pan', '4012345678909', '--key', '-'],
+      `${PIN_KEY1}\n`,
+    );
+    expect(rows(r.stdout)).toMatchObject({ PIN: '1234', 'clear PIN block': '041274EDCBA9876F' });
+    expect(r.stderr).toContain('test keys only: clear PIN printed');
+  });
+
+  it('tr31 unwrap --kbpk -: the TR-31:2018 A.7.3.2 sample', async () => {
+    const r = await same(
+      ['crypto', 'tr31', 'unwrap', '--kbpk', TR31_B_KBPK, '--block', TR31_B_BLOCK],
+      ['crypto', 'tr31', 'unwrap', '--kbpk', '-', '--block', TR31_B_BLOCK],
+      `${TR31_B_KBPK}\n`,
+    );
+    expect(rows(r.stdout)).toMatchObject({ key: '3F419E1CB7079442AA37474C2EFBF8B8', KCV: '57C409' });
+    expect(r.stderr).toContain(NOTICE);
+  });
+
+  it('tr31 wrap --kbpk - --key -: line 1 is the KBPK, line 2 the key (whatever the argv order); unwraps with the argv KBPK', async () => {
+    const kbpk = '88E1AB2A2E3DD38C1FA039A536500CC8A87AB9D62DC92C01058FA79F44657DE6';
+    const key = '3F419E1CB7079442AA37474C2EFBF8B8';
+    const w = await runCli(
+      ['crypto', 'tr31', 'wrap', '--key', '-', '--kbpk', '-', '--usage', 'P0', '--algorithm', 'T', '--mode', 'E', '--exportability', 'E', '--json'],
+      `${kbpk}\n${key}\n`,
+    );
+    expect(w.code).toBe(0);
+    const { block, kcv } = JSON.parse(w.stdout) as { block: string; kcv: string };
+    expect(kcv).toBe('57C409');
+    expect(block).toMatch(/^D\d{4}P0TE00E/);
+    const u = await runCli(['crypto', 'tr31', 'unwrap', '--kbpk', kbpk, block, '--json']);
+    expect(u.code).toBe(0);
+    expect(JSON.parse(u.stdout)).toMatchObject({ key, kcv: '57C409' });
+  });
+
+  it('dukpt derive --bdk - / --ipek -: X9.24-1 A.4.2 PIN key of KSN …E00001', async () => {
+    const ksn = ['--ksn', 'FFFF9876543210E00001', '--json'];
+    const b = await same(['crypto', 'dukpt', 'derive', '--bdk', BDK, ...ksn], ['crypto', 'dukpt', 'derive', '--bdk', '-', ...ksn], `${BDK}\n`);
+    expect(JSON.parse(b.stdout)).toMatchObject({ ipek: IPEK, workingKey: PIN_KEY1 });
+    const i = await same(['crypto', 'dukpt', 'derive', '--ipek', IPEK, ...ksn], ['crypto', 'dukpt', 'derive', '--ipek', '-', ...ksn], `${IPEK}\n`);
+    expect(JSON.parse(i.stdout)).toMatchObject({ ipek: IPEK, workingKey: PIN_KEY1 });
+  });
+
+  it('components combine - -: one line per - in position order, mixed with argv components', async () => {
+    const c1 = '0123456789ABCDEF0123456789ABCDEF';
+    const c2 = 'FEDCBA9876543210FEDCBA9876543210';
+    const r = await same(['crypto', 'components', 'combine', c1, c2], ['crypto', 'components', 'combine', '-', '-'], `${c1}\n${c2}\n`);
+    expect(rows(r.stdout).key).toBe('FEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFE');
+    expect(r.stderr).toContain(NOTICE);
+    // three components, the middle one on argv: stdin line 1 is component 1, line 2 component 3
+    const c3 = '00000000000000000000000000000000';
+    const m = await same(['crypto', 'components', 'combine', c1, c3, c2, '--json'], ['crypto', 'components', 'combine', '-', c3, '-', '--json'], `${c1}\n${c2}\n`);
+    expect(JSON.parse(m.stdout).key).toBe('FEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFE');
+    // a bad component from stdin: the same error as on argv, naming the component, not the value
+    const bad = await runCli(['crypto', 'components', 'combine', c1, '-'], 'FEDCBA9876543210FEDCBA987654321\n');
+    const badArgv = await runCli(['crypto', 'components', 'combine', c1, 'FEDCBA9876543210FEDCBA987654321'], '');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe(badArgv.stderr);
+    expect(bad.stderr).toMatch(/^qiandao: component 2 has an odd number of hex digits/);
+    expect(bad.stderr).not.toContain('FEDCBA98');
+  });
+
+  it.each([
+    [['crypto', 'encrypt', '--key', '-'], /^qiandao: standard input is read for the key \(--key -\), so it cannot also carry the data: give it as --data HEX, --text STRING, a positional HEX or --data -/],
+    [['crypto', 'decrypt', '--kek', '-'], /^qiandao: standard input is read for the KEK \(--kek -\), so it cannot also carry the data/],
+    [['crypto', 'mac', '--alg', 'x9.19', '--key', '-'], /^qiandao: standard input is read for the key \(--key -\), so it cannot also carry the data: give it as --data HEX, --text STRING or a positional HEX\n$/],
+    [['crypto', 'tr31', 'unwrap', '--kbpk', '-'], /^qiandao: standard input is read for the KBPK \(--kbpk -\), so it cannot also carry the key block: give it as --block STRING or a positional argument\n$/],
+    [['crypto', 'pinblock', 'parse', '--pan', '4012345678909', '--key', '-'], /^qiandao: standard input is read for the key \(--key -\), so it cannot also carry the PIN block: give it as --block HEX or a positional HEX\n$/],
+  ])('refused when the data would also come from standard input: %j', async (argv, message) => {
+    const r = await runCli(argv, `${BDK}\n0000000000000000\n`);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain(BDK);
+  });
+
+  it.each([
+    // too few lines
+    [['crypto', 'tr31', 'wrap', '--kbpk', '-', '--key', '-', '--usage', 'P0', '--algorithm', 'T', '--mode', 'E', '--exportability', 'E'], `${BDK}\n`,
+      /^qiandao: standard input has 1 line: line 2 should be the key \(--key -\) \(expected line 1 the KBPK \(--kbpk -\), line 2 the key \(--key -\), one per line\)\n$/],
+    [['crypto', 'components', 'combine', '-', '-'], `${BDK}\n`, /^qiandao: standard input has 1 line: line 2 should be component 2 \(-\)/],
+    [['crypto', 'kcv', '--key', '-'], '', /^qiandao: standard input is empty: expected the key \(--key -\), one per line\n$/],
+    // too many lines
+    [['crypto', 'kcv', '--key', '-'], `${BDK}\n${TK1}\n`, /^qiandao: standard input has 2 lines, expected 1: the key \(--key -\), one per line\n$/],
+    [['crypto', 'pinblock', 'build', '--format', '0', '--pin', '-', '--pan', '4012345678909', '--key', '-'], `1234\n${PIN_KEY1}\n${BDK}\n`,
+      /^qiandao: standard input has 3 lines, expected 2: line 1 the PIN \(--pin -\), line 2 the key \(--key -\), one per line\n$/],
+    [['crypto', 'dukpt', 'derive', '--bdk', '-', '--ksn', 'FFFF9876543210E00001'], `${BDK}\n${IPEK}\n`, /^qiandao: standard input has 2 lines, expected 1: the BDK \(--bdk -\)/],
+    // a blank line, bad hex: named by line and option, never quoted
+    [['crypto', 'tr31', 'wrap', '--kbpk', '-', '--key', '-', '--usage', 'P0', '--algorithm', 'T', '--mode', 'E', '--exportability', 'E'], `\n${BDK}\n`,
+      /^qiandao: line 1 of standard input, the KBPK \(--kbpk -\), is empty\n$/],
+    [['crypto', 'mac', '--alg', 'x9.19', '--key', '-', '--data', NOW], `${BDK.slice(0, -1)}Z\n`, /^qiandao: --key contains characters that are not hex digits\n$/],
+    [['crypto', 'kcv', '--key', '-'], `${BDK}0\n`, /^qiandao: --key has an odd number of hex digits \(33\)\n$/],
+    [['crypto', 'encrypt', '--kek', '-', '--data', '-'], `${BDK}\n${TK1}0\n`, /^qiandao: --data has an odd number of hex digits \(33\)\n$/],
+  ])('%j: wrong stdin → exit 2, nothing read is echoed', async (argv, stdin, message) => {
+    const r = await runCli(argv, stdin);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    for (const secret of [BDK, TK1, IPEK, PIN_KEY1, '1234']) expect(r.stderr).not.toContain(secret);
+  });
+
+  it('on a terminal each - is prompted for in the documented order, without echo', async () => {
+    const r = await runCliOnTty(
+      ['crypto', 'tr31', 'unwrap', '--block', 'B0080P0TE00E000094B420079CC80BA3461F86FE26EFC4A3B8E4FA4C5F5341176EED7B727B8A248E', '--kbpk', '-', '--json'],
+      ['DD7515F2BFC17F85CE48F3CA25CB21F6\r'],
+    );
+    expect(r.code).toBe(0);
+    expect(r.rawModes).toEqual([true, false]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ key: '3F419E1CB7079442AA37474C2EFBF8B8', kcv: '57C409' });
+    expect(r.stderr).toBe('the KBPK (--kbpk -): \n');
+    const two = await runCliOnTty(['crypto', 'pinblock', 'build', '--format', '0', '--key', '-', '--pin', '-', '--pan', '4012345678909', '--json'], ['1234\r', `${PIN_KEY1}\r`]);
+    expect(JSON.parse(two.stdout).encryptedPinBlock).toBe('1B9C1845EB993A7A');
+    expect(two.stderr).toBe('the PIN (--pin -): \nthe key (--key -): \n');
+  });
+
+  it('bad hex from stdin gets the same error as from argv', async () => {
+    const fromArgv = await runCli(['crypto', 'kcv', '--key', `${BDK}0`], '');
+    const fromStdin = await runCli(['crypto', 'kcv', '--key', '-'], `${BDK}0\n`);
+    expect(fromStdin).toEqual(fromArgv);
+  });
+
+  it('--help shows - and says it is the way for anything real', async () => {
+    for (const cmd of [['kcv'], ['encrypt'], ['decrypt'], ['mac'], ['pinblock', 'build'], ['pinblock', 'parse'], ['tr31', 'wrap'], ['tr31', 'unwrap'], ['dukpt', 'derive'], ['components', 'combine']]) {
+      const h = await runCli(['crypto', ...cmd, '--help']);
+      expect(h.code).toBe(0);
+      expect(h.stdout).toMatch(/HEX\|-|DIGITS\|-/);
+      expect(h.stdout).toContain('Use - for anything real');
+    }
   });
 });
 

@@ -16,6 +16,8 @@ import {
   optionalHex,
   printRows,
   printableAscii,
+  secretsFromStdin,
+  stdinUsage,
   toHex,
   type Row,
 } from './util.js';
@@ -26,12 +28,13 @@ function cipherCommand(op: 'encrypt' | 'decrypt'): Command {
     path: ['crypto', op],
     summary: `${verb} hex data (or a key under a KEK) with TDES/AES, ECB or CBC, no padding`,
     usage: [
-      `qiandao crypto ${op} (--key HEX | --kek HEX) --data HEX [--alg tdes|aes] [--mode ecb|cbc] [--iv HEX] [--key-alg tdes|aes] [--json]`,
-      '  --key HEX        the cipher key (TDES 8/16/24 bytes, AES 16/24/32)',
-      `  --kek HEX        the same, but --data is a key: also prints the KCV of the clear key (${op === 'encrypt' ? 'the --data' : 'the result'})`,
-      `  --data HEX       a whole number of blocks (8 bytes TDES, 16 AES); also a positional HEX or stdin${op === 'encrypt' ? '; --text STRING for UTF-8 text' : ''}`,
+      `qiandao crypto ${op} (--key HEX|- | --kek HEX|-) --data HEX|- [--alg tdes|aes] [--mode ecb|cbc] [--iv HEX] [--key-alg tdes|aes] [--json]`,
+      '  --key HEX|-      the cipher key (TDES 8/16/24 bytes, AES 16/24/32)',
+      `  --kek HEX|-      the same, but --data is a key: also prints the KCV of the clear key (${op === 'encrypt' ? 'the --data' : 'the result'})`,
+      `  --data HEX|-     a whole number of blocks (8 bytes TDES, 16 AES); also a positional HEX or, unless a - is given, all of stdin${op === 'encrypt' ? '; --text STRING for UTF-8 text' : ''}`,
       '  --mode           ecb (default) or cbc; --iv HEX for cbc (default all zeros)',
       '  --key-alg        algorithm of the wrapped key for its KCV (default: --alg)',
+      stdinUsage('the value of --key, --kek or --data', '--key or --kek, then --data'),
     ].join('\n'),
     async run(argv) {
       const { values, positionals } = parseArgs({
@@ -51,16 +54,21 @@ function cipherCommand(op: 'encrypt' | 'decrypt'): Command {
       });
       if (values.key !== undefined && values.kek !== undefined) throw new CliError('give either --key or --kek, not both');
       const underKek = values.kek !== undefined;
-      const key = await hexOption(values.key ?? values.kek, underKek ? '--kek' : '--key');
       const alg = blockAlg(values.alg);
-      checkKeyLength(alg, key, underKek ? '--kek' : '--key');
       const mode: BlockMode = choice(values.mode, '--mode', ['ecb', 'cbc'] as const, 'ecb');
       const iv = await optionalHex(values.iv, '--iv');
       const bs = blockSize(alg);
       if (iv && mode !== 'cbc') throw new CliError('--iv is only used with --mode cbc');
       if (iv && iv.length !== bs) throw new CliError(`--iv must be ${bs} bytes for ${alg.toUpperCase()}, got ${iv.length}`);
       if (!underKek && values['key-alg'] !== undefined) throw new CliError('--key-alg goes with --kek');
-      const data = await dataInput(values as { data?: string; text?: string }, positionals);
+      const given = values as { key?: string; kek?: string; data?: string; text?: string };
+      const dataOnStdin = given.data === undefined && given.text === undefined && positionals.length === 0;
+      await secretsFromStdin(given, ['key', 'kek', 'data'], {
+        stdinData: dataOnStdin ? { what: 'the data', instead: `--data HEX${op === 'encrypt' ? ', --text STRING' : ''}, a positional HEX or --data - (one more line)` } : undefined,
+      });
+      const key = await hexOption(given.key ?? given.kek, underKek ? '--kek' : '--key');
+      checkKeyLength(alg, key, underKek ? '--kek' : '--key');
+      const data = await dataInput(given, positionals);
       if (data.length % bs !== 0) {
         throw new CliError(`data is ${data.length} bytes, not a whole number of ${bs}-byte ${alg.toUpperCase()} blocks (no padding is applied)`);
       }

@@ -3,7 +3,7 @@ import { wipe } from '../../../crypto/cipher.js';
 import { combineComponents, generateComponents } from '../../../crypto/components.js';
 import { CliError } from '../../errors.js';
 import { hexInput, printJson } from '../../io.js';
-import { blockAlg, checkKeyLength, clearKeyNotice, command, intOption, kcvHex, optionalHex, printRows, toHex, type Row } from './util.js';
+import { blockAlg, checkKeyLength, clearKeyNotice, command, intOption, kcvHex, optionalHex, printRows, secretsFromStdin, stdinUsage, toHex, type Row } from './util.js';
 
 export const componentsGenerateCommand = command({
   path: ['crypto', 'components', 'generate'],
@@ -48,10 +48,11 @@ export const componentsCombineCommand = command({
   path: ['crypto', 'components', 'combine'],
   summary: 'XOR clear key components into a key; prints the key and its KCV',
   usage: [
-    'qiandao crypto components combine HEX HEX [HEX…] [--alg tdes|aes] [--kcv HEX] [--json]',
-    '  HEX …            2..9 components of equal length',
+    'qiandao crypto components combine HEX|- HEX|- [HEX|-…] [--alg tdes|aes] [--kcv HEX] [--json]',
+    '  HEX|- …          2..9 components of equal length',
     '  --alg            tdes (default; the result gets odd parity) or aes',
     '  --kcv HEX        expected KCV of the combined key (exit 2 when it does not match)',
+    stdinUsage('a component (e.g. combine - -)', 'the order of the components'),
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -66,8 +67,11 @@ export const componentsCombineCommand = command({
     if (positionals.length < 2) throw new CliError(`give at least two components, got ${positionals.length}`);
     if (positionals.length > 9) throw new CliError(`at most 9 components, got ${positionals.length}`);
     const alg = blockAlg(values.alg);
+    const names = positionals.map((_, i) => `component ${i + 1}`);
+    const given: Record<string, string | undefined> = Object.fromEntries(positionals.map((p, i) => [names[i]!, p]));
+    await secretsFromStdin(given, names, { label: (name) => `${name} (-)` });
     const parts: Buffer[] = [];
-    for (const [i, p] of positionals.entries()) parts.push(await hexInput(p, `component ${i + 1}`));
+    for (const name of names) parts.push(await hexInput(given[name] ?? '', name));
     parts.forEach((p, i) => {
       if (p.length !== parts[0]!.length) throw new CliError(`component ${i + 1} is ${p.length} bytes, component 1 is ${parts[0]!.length}`);
     });

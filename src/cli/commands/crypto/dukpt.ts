@@ -15,7 +15,7 @@ import {
 } from '../../../crypto/dukpt/index.js';
 import { CliError } from '../../errors.js';
 import { printJson } from '../../io.js';
-import { choice, clearKeyNotice, command, hexOption, kcvHex, printRows, toHex, type Row } from './util.js';
+import { choice, clearKeyNotice, command, hexOption, kcvHex, printRows, secretsFromStdin, stdinUsage, toHex, type Row } from './util.js';
 
 const TDES_USAGES: readonly TdesDukptUsage[] = ['pin', 'macRequest', 'macResponse', 'dataRequest', 'dataResponse'];
 const TDES_ALIASES: Record<string, TdesDukptUsage> = {
@@ -63,14 +63,15 @@ export const dukptDeriveCommand = command({
   path: ['crypto', 'dukpt', 'derive'],
   summary: 'Derive DUKPT keys (TDES X9.24-1 or AES X9.24-3) from a BDK or IPEK and a KSN',
   usage: [
-    'qiandao crypto dukpt derive (--bdk HEX | --ipek HEX) --ksn HEX [--scheme tdes|aes] [--usage U] [--key-type T] [--json]',
-    '  --bdk HEX        base derivation key: TDES 16 bytes; AES 16/24/32',
-    '  --ipek HEX       or start from the initial key (IPEK / AES IK) instead of the BDK',
+    'qiandao crypto dukpt derive (--bdk HEX|- | --ipek HEX|-) --ksn HEX [--scheme tdes|aes] [--usage U] [--key-type T] [--json]',
+    '  --bdk HEX|-      base derivation key: TDES 16 bytes; AES 16/24/32',
+    '  --ipek HEX|-     or start from the initial key (IPEK / AES IK) instead of the BDK',
     '  --ksn HEX        TDES 10 bytes (20 hex), AES 12 bytes (24 hex); counter 0 prints the initial key only',
     '  --scheme         tdes or aes (default: from the KSN length)',
     '  --usage          tdes: pin (default), mac (= mac-request), mac-response, data (= data-request), data-response',
     '                   aes: pin (default), mac (= mac-generate), mac-verify, mac-both, data (= data-encrypt), data-decrypt, data-both, kek',
     '  --key-type       aes only: AES128 (default), AES192, AES256, TDES2, TDES3',
+    stdinUsage('the value of --bdk or --ipek'),
   ].join('\n'),
   async run(argv) {
     const { values } = parseArgs({
@@ -87,6 +88,7 @@ export const dukptDeriveCommand = command({
     });
     if ((values.bdk === undefined) === (values.ipek === undefined)) throw new CliError('give exactly one of --bdk or --ipek');
     const fromBdk = values.bdk !== undefined;
+    await secretsFromStdin(values, ['bdk', 'ipek']);
     const base = await hexOption(values.bdk ?? values.ipek, fromBdk ? '--bdk' : '--ipek');
     const ksn = await hexOption(values.ksn, '--ksn');
     const scheme = choice(values.scheme, '--scheme', ['tdes', 'aes'] as const, ksn.length === 12 ? 'aes' : 'tdes');

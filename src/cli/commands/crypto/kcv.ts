@@ -3,17 +3,18 @@ import { blockSize } from '../../../crypto/cipher.js';
 import { kcv, type KcvMethod } from '../../../crypto/kcv.js';
 import { CliError } from '../../errors.js';
 import { printJson } from '../../io.js';
-import { blockAlg, checkKeyLength, choice, command, hexOption, intOption, parityText, printRows, toHex } from './util.js';
+import { blockAlg, checkKeyLength, choice, command, hexOption, intOption, parityText, printRows, secretsFromStdin, stdinUsage, toHex } from './util.js';
 
 export const kcvCommand = command({
   path: ['crypto', 'kcv'],
   summary: 'Key check value of a TDES/AES key (zero-block or CMAC method)',
   usage: [
-    'qiandao crypto kcv --key HEX [--alg tdes|aes] [--method zero|cmac] [--length N] [--json]',
-    '  --key HEX        the key (or give it as the only positional argument)',
+    'qiandao crypto kcv --key HEX|- [--alg tdes|aes] [--method zero|cmac] [--length N] [--json]',
+    '  --key HEX|-      the key (or give it as the only positional argument, HEX or -)',
     '  --alg            tdes (default; 8/16/24-byte key) or aes (16/24/32)',
     '  --method         zero: encrypt a zero block (TDES default); cmac: CMAC of a zero block (AES default, X9.24-1:2017)',
     '  --length N       bytes to keep (default 3 for zero, 5 for cmac)',
+    stdinUsage('the value of --key or as the positional key'),
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -28,8 +29,10 @@ export const kcvCommand = command({
       },
     });
     if (values.key !== undefined && positionals.length > 0) throw new CliError('give the key once: --key HEX or a positional HEX');
-    const key = await hexOption(values.key ?? (positionals.length ? positionals.join('') : undefined), '--key');
     const alg = blockAlg(values.alg);
+    const given = { key: values.key ?? (positionals.length ? positionals.join('') : undefined) };
+    await secretsFromStdin(given, ['key']);
+    const key = await hexOption(given.key, '--key');
     checkKeyLength(alg, key, '--key');
     const method: KcvMethod = choice(values.method, '--method', ['zero', 'cmac'] as const, alg === 'aes' ? 'cmac' : 'zero', {
       ecb: 'zero',

@@ -4,7 +4,7 @@ import type { BlockAlgorithm } from '../../../crypto/cipher.js';
 import { cmac, macX99, macX919, unionPayMac, type Iso9797Padding } from '../../../crypto/mac.js';
 import { CliError } from '../../errors.js';
 import { printJson } from '../../io.js';
-import { choice, command, dataInput, hexOption, intOption, kcvHex, optionalHex, orList, printRows, toHex } from './util.js';
+import { choice, command, dataInput, hexOption, intOption, kcvHex, optionalHex, orList, printRows, secretsFromStdin, stdinUsage, toHex } from './util.js';
 
 type MacAlg = 'x9.9' | 'x9.19' | 'cup-ecb' | 'aes-cmac' | 'tdes-cmac';
 
@@ -58,13 +58,14 @@ export const macCommand = command({
   path: ['crypto', 'mac'],
   summary: 'Compute or verify a MAC: X9.9, X9.19, UnionPay ECB (field 64), AES/TDES CMAC',
   usage: [
-    'qiandao crypto mac --alg x9.9|x9.19|cup-ecb|aes-cmac|tdes-cmac --key HEX --data HEX [--padding 1|2] [--length N] [--verify HEX] [--json]',
-    '  --key HEX        x9.9: 8 bytes; x9.19: 16; cup-ecb: 8 or 16; aes-cmac: 16/24/32; tdes-cmac: 8/16/24',
-    '  --data HEX       the MAC input (cup-ecb: MTI through the field before 64); also --text STRING, a positional HEX or stdin',
+    'qiandao crypto mac --alg x9.9|x9.19|cup-ecb|aes-cmac|tdes-cmac --key HEX|- --data HEX [--padding 1|2] [--length N] [--verify HEX] [--json]',
+    '  --key HEX|-      x9.9: 8 bytes; x9.19: 16; cup-ecb: 8 or 16; aes-cmac: 16/24/32; tdes-cmac: 8/16/24',
+    '  --data HEX       the MAC input (cup-ecb: MTI through the field before 64); also --text STRING, a positional HEX or stdin (not with --key -)',
     '  --padding 1|2    ISO 9797-1 padding for x9.9/x9.19 (default 1, zeros)',
     '  --length N       print only the leftmost N bytes',
     '  --verify HEX     check this MAC (leftmost bytes, 4 or more) instead; exit 1 on mismatch',
     'cup-ecb prints the 8-byte field-64 value as hex (the ASCII of 8 hex characters) and the ASCII.',
+    stdinUsage('the value of --key'),
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -83,6 +84,10 @@ export const macCommand = command({
     });
     const alg = choice(values.alg, '--alg', MAC_ALGS, undefined, ALIASES);
     const info = INFO[alg];
+    const dataOnStdin = values.data === undefined && values.text === undefined && positionals.length === 0;
+    await secretsFromStdin(values, ['key'], {
+      stdinData: dataOnStdin ? { what: 'the data', instead: '--data HEX, --text STRING or a positional HEX' } : undefined,
+    });
     const key = await hexOption(values.key, '--key');
     if (!info.keyLengths.includes(key.length)) {
       throw new CliError(`--key is ${key.length} bytes: ${alg} takes a ${orList(info.keyLengths)}-byte key`);

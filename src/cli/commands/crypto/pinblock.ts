@@ -11,7 +11,7 @@ import {
 } from '../../../crypto/pinblock.js';
 import { CliError } from '../../errors.js';
 import { hexInput, printJson } from '../../io.js';
-import { checkKeyLength, clearKeyNotice, command, kcvHex, optionalHex, printRows, toHex } from './util.js';
+import { checkKeyLength, clearKeyNotice, command, kcvHex, optionalHex, printRows, secretsFromStdin, stdinUsage, toHex } from './util.js';
 
 const FORMAT_NAMES: Record<PinBlockFormat, string> = {
   0: 'ISO 9564-1 format 0 (ANSI X9.8)',
@@ -37,10 +37,12 @@ export const pinblockBuildCommand = command({
   path: ['crypto', 'pinblock', 'build'],
   summary: 'Build an ISO 9564-1 PIN block (formats 0, 1, 3; 4 under AES), optionally encrypted',
   usage: [
-    'qiandao crypto pinblock build --format 0|1|3|4 --pin DIGITS [--pan DIGITS] [--key HEX] [--fill HEX] [--json]',
+    'qiandao crypto pinblock build --format 0|1|3|4 --pin DIGITS|- [--pan DIGITS] [--key HEX|-] [--fill HEX] [--json]',
+    '  --pin DIGITS|-   the PIN, 4 to 12 digits',
     '  --pan            required for formats 0, 3 and 4 (full PAN, check digit included)',
-    '  --key HEX        encrypt the block: TDES (8/16/24 bytes) for 0/1/3; AES (16/24/32) required for 4',
+    '  --key HEX|-      encrypt the block: TDES (8/16/24 bytes) for 0/1/3; AES (16/24/32) required for 4',
     '  --fill HEX       fill digits for format 1 (0-F) or 3 (A-F), 14 minus the PIN length (default random)',
+    stdinUsage('the value of --pin or --key', '--pin, then --key'),
   ].join('\n'),
   async run(argv) {
     const { values } = parseArgs({
@@ -55,6 +57,7 @@ export const pinblockBuildCommand = command({
       },
     });
     const format = parseFormat(values.format, true)!;
+    await secretsFromStdin(values, ['pin', 'key']);
     const pin = digits(values.pin);
     const pan = digits(values.pan);
     if (pin === undefined) throw new CliError('--pin is required');
@@ -99,11 +102,12 @@ export const pinblockParseCommand = command({
   path: ['crypto', 'pinblock', 'parse'],
   summary: 'Recover the PIN from an ISO 9564-1 PIN block (decrypting it first with --key)',
   usage: [
-    'qiandao crypto pinblock parse --block HEX [--format 0|1|3|4] [--pan DIGITS] [--key HEX] [--json]',
-    '  --block HEX      8-byte block (formats 0/1/3) or 16-byte format 4 block; also a positional HEX',
+    'qiandao crypto pinblock parse --block HEX [--format 0|1|3|4] [--pan DIGITS] [--key HEX|-] [--json]',
+    '  --block HEX      8-byte block (formats 0/1/3) or 16-byte format 4 block; also a positional HEX or stdin (not with --key -)',
     '  --format         expected format (default: from the control nibble; 16-byte blocks are format 4)',
     '  --pan            required for formats 0, 3 and 4',
-    '  --key HEX        decrypt first: TDES for 0/1/3, AES for format 4 (required)',
+    '  --key HEX|-      decrypt first: TDES for 0/1/3, AES for format 4 (required)',
+    stdinUsage('the value of --key'),
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -118,6 +122,9 @@ export const pinblockParseCommand = command({
       },
     });
     if (values.block !== undefined && positionals.length > 0) throw new CliError('give the block once: --block HEX or a positional HEX');
+    await secretsFromStdin(values, ['key'], {
+      stdinData: values.block === undefined && positionals.length === 0 ? { what: 'the PIN block', instead: '--block HEX or a positional HEX' } : undefined,
+    });
     const block = await hexInput(values.block ?? (positionals.length ? positionals.join('') : undefined), '--block');
     const wanted = parseFormat(values.format, false);
     const pan = digits(values.pan);

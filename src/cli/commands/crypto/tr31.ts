@@ -17,7 +17,7 @@ import {
 } from '../../../crypto/tr31/index.js';
 import { CliError } from '../../errors.js';
 import { printJson, readStdin } from '../../io.js';
-import { clearKeyNotice, command, hexOption, kcvIfValid, printRows, toHex, type Row } from './util.js';
+import { clearKeyNotice, command, hexOption, kcvIfValid, printRows, secretsFromStdin, stdinUsage, toHex, type Row } from './util.js';
 
 const VERSIONS: Record<KeyBlockVersion, string> = {
   A: 'TDES key variant binding (deprecated)',
@@ -53,14 +53,16 @@ export const tr31WrapCommand = command({
   path: ['crypto', 'tr31', 'wrap'],
   summary: 'Wrap a clear key into a TR-31 / X9.143 key block (versions B and D)',
   usage: [
-    'qiandao crypto tr31 wrap --kbpk HEX --key HEX --usage P0 --algorithm T --mode E --exportability E [--version B|D] [--key-version 00] [--optional-block ID=DATA…] [--json]',
-    '  --kbpk HEX       key block protection key: version B TDES 16/24 bytes; D AES 16/24/32',
+    'qiandao crypto tr31 wrap --kbpk HEX|- --key HEX|- --usage P0 --algorithm T --mode E --exportability E [--version B|D] [--key-version 00] [--optional-block ID=DATA…] [--json]',
+    '  --kbpk HEX|-     key block protection key: version B TDES 16/24 bytes; D AES 16/24/32',
+    '  --key HEX|-      the clear key to wrap',
     '  --version        D (default, AES KBPK) or B (TDES KBPK); A and C only for legacy tests',
     `  --usage          key usage, e.g. P0 PIN, M3 X9.19 MAC, D0 data, K0 KEK, B0 BDK, B1 IPEK`,
     `  --algorithm      ${Object.keys(KEY_ALGORITHMS).join(' ')} (T = TDES, A = AES, D = DES)`,
     `  --mode           mode of use: ${Object.keys(MODES_OF_USE).join(' ')}`,
     `  --exportability  ${Object.keys(EXPORTABILITY).join(' ')}`,
     '  --optional-block ID=DATA, repeatable (e.g. KS=FFFF9876543210E00000); padding PB is added as needed',
+    stdinUsage('the value of --kbpk or --key', '--kbpk, then --key'),
   ].join('\n'),
   async run(argv) {
     const { values } = parseArgs({
@@ -78,6 +80,7 @@ export const tr31WrapCommand = command({
         json: { type: 'boolean', default: false },
       },
     });
+    await secretsFromStdin(values, ['kbpk', 'key']);
     const kbpk = await hexOption(values.kbpk, '--kbpk');
     const key = await hexOption(values.key, '--key');
     const version = code(values.version ?? 'D', '--version', VERSIONS);
@@ -126,8 +129,10 @@ export const tr31UnwrapCommand = command({
   path: ['crypto', 'tr31', 'unwrap'],
   summary: 'Verify and unwrap a TR-31 / X9.143 key block: header fields, clear key and KCV',
   usage: [
-    'qiandao crypto tr31 unwrap --kbpk HEX --block STRING [--json]',
-    '  --block STRING   the key block (versions A, B, C, D); also a positional argument or stdin',
+    'qiandao crypto tr31 unwrap --kbpk HEX|- --block STRING [--json]',
+    '  --kbpk HEX|-     key block protection key',
+    '  --block STRING   the key block (versions A, B, C, D); also a positional argument or stdin (not with --kbpk -)',
+    stdinUsage('the value of --kbpk'),
   ].join('\n'),
   async run(argv) {
     const { values, positionals } = parseArgs({
@@ -139,8 +144,11 @@ export const tr31UnwrapCommand = command({
         json: { type: 'boolean', default: false },
       },
     });
-    const kbpk = await hexOption(values.kbpk, '--kbpk');
     if (values.block !== undefined && positionals.length > 0) throw new CliError('give the key block once: --block STRING or a positional argument');
+    await secretsFromStdin(values, ['kbpk'], {
+      stdinData: values.block === undefined && positionals.length === 0 ? { what: 'the key block', instead: '--block STRING or a positional argument' } : undefined,
+    });
+    const kbpk = await hexOption(values.kbpk, '--kbpk');
     const block = (values.block ?? (positionals.length ? positionals.join('') : await readStdin())).trim();
     if (block === '') throw new CliError('--block is required (as an option, an argument or on standard input)');
     const { header, key } = unwrap(kbpk, block);

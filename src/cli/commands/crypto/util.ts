@@ -1,7 +1,8 @@
 /**
  * Shared plumbing of the `qiandao crypto …` calculator: option parsing helpers, key-length checks
- * with helpful hints, aligned `label: value` output and the mapping of the crypto layers' typed
- * errors (whose discriminator is `code`, not `reason`) to exit code 2.
+ * with helpful hints, aligned `label: value` output, secrets given as `-` (read from standard
+ * input) and the mapping of the crypto layers' typed errors (whose discriminator is `code`, not
+ * `reason`) to exit code 2.
  */
 import { CipherError, toHex, type BlockAlgorithm } from '../../../crypto/cipher.js';
 import { DukptError } from '../../../crypto/dukpt/index.js';
@@ -10,7 +11,7 @@ import { hasOddParity } from '../../../crypto/parity.js';
 import { KeyBlockError } from '../../../crypto/tr31/index.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
-import { hexInput } from '../../io.js';
+import { hexInput, readSecretLines } from '../../io.js';
 
 export { toHex };
 
@@ -22,6 +23,71 @@ export async function hexOption(value: string | undefined, name: string): Promis
 
 export async function optionalHex(value: string | undefined, name: string): Promise<Buffer | undefined> {
   return value === undefined ? undefined : hexInput(value, name);
+}
+
+/** What each option that may carry key material or a PIN holds, for stdin prompts and errors. */
+const SECRET_WHAT: Readonly<Record<string, string>> = {
+  key: 'the key',
+  kek: 'the KEK',
+  kbpk: 'the KBPK',
+  bdk: 'the BDK',
+  ipek: 'the IPEK',
+  pin: 'the PIN',
+  data: 'the data',
+};
+
+/** "the key (--key -)": how a secret option given as `-` is named on the prompt and in errors. */
+export function optionLabel(name: string): string {
+  return `${SECRET_WHAT[name] ?? `--${name}`} (--${name} -)`;
+}
+
+/**
+ * The usage line on `-`: `which` says what takes it ("the value of --kbpk or --key"), `order` the
+ * order the lines are read in when several `-` are given ("--kbpk, then --key").
+ */
+export function stdinUsage(which: string, order?: string): string {
+  return (
+    `  -                as ${which}: read it from standard input, one line per -${order === undefined ? '' : ` (in this order: ${order})`}; a terminal prompts without echo.\n` +
+    '                   Use - for anything real: argv is visible to other users (ps) and kept in shell history; this calculator is for test keys.'
+  );
+}
+
+/**
+ * Secrets given as `-`: each `-` among `values[names…]` is replaced, in place, by one line of
+ * standard input, read in the order of `names` (which is the order of the command's usage text)
+ * with {@link readSecretLines}: piped input must hold exactly those lines, a terminal prompts for
+ * each without echo. Options that are not `-` are left alone (the argv form stays, for test keys).
+ * Returns whether standard input was read.
+ *
+ * `stdinData` is for a command whose data (or block) would otherwise default to standard input:
+ * pass it when that default would be taken, and a `-` is then refused (exit 2) before anything is
+ * read, since standard input cannot carry both; it says what the data is and how to give it instead.
+ * `label` names a secret on the prompt and in errors (default: {@link optionLabel}).
+ *
+ * No error quotes what was read; a blank line is refused here (naming the line and the secret), and
+ * bad hex gets the same error from the caller's hex parsing as the argv form, naming the option.
+ */
+export async function secretsFromStdin<K extends string>(
+  values: { [P in K]?: string | undefined },
+  names: readonly K[],
+  opts: { stdinData?: { what: string; instead: string } | undefined; label?: (name: K) => string } = {},
+): Promise<boolean> {
+  const label = opts.label ?? optionLabel;
+  const dashes = names.filter((n) => values[n] === '-');
+  if (dashes.length === 0) return false;
+  const what = dashes.map(label);
+  if (opts.stdinData !== undefined) {
+    throw new CliError(
+      `standard input is read for ${what.join(' and ')}, so it cannot also carry ${opts.stdinData.what}: give it as ${opts.stdinData.instead}`,
+    );
+  }
+  const lines = await readSecretLines(what);
+  dashes.forEach((n, i) => {
+    const line = lines[i]!;
+    if (line.trim() === '') throw new CliError(`line ${i + 1} of standard input, ${what[i]!}, is empty`);
+    values[n] = line;
+  });
+  return true;
 }
 
 /** A value from a fixed list, case-insensitive; `aliases` maps extra spellings to a choice. */
