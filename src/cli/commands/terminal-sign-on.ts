@@ -11,8 +11,9 @@ import { ProcessingRequirement } from '../../framing/index.js';
 import { TerminalClient, isTerminalError, type SignOnResult } from '../../terminal/index.js';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
-import { printJson, readFileArg } from '../io.js';
-import { describeTerminalFailure, parseMid, parsePort, parseScheme, parseTid, readTmkFile, requireString } from './sim/options.js';
+import { printJson } from '../io.js';
+import { describeTerminalFailure } from './sim/options.js';
+import { clientOptions } from './trade/connect.js';
 
 const REQUIREMENT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ProcessingRequirement).map(([k, v]) => [v, k]));
 
@@ -41,34 +42,13 @@ export const terminalSignOnCommand: Command = {
         json: { type: 'boolean', default: false },
       },
     });
-    const host = requireString(values.host, '--host');
-    const port = parsePort(values.port, '--port', false);
-    const terminalNo = parseTid(values.tid);
-    const merchantNo = parseMid(values.mid);
-    const keyScheme = parseScheme(values.scheme);
-    const operator = values.operator ?? '01';
-    if (!/^[0-9A-Za-z ]{1,3}$/.test(operator)) throw new CliError(`--operator must be 1 to 3 characters, got '${operator}'`);
-    const timeoutS = Number(values.timeout);
-    if (!(timeoutS > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
-    const tmk = readTmkFile(values['tmk-file']);
-    const tlsCa = values['tls-ca'] !== undefined ? readFileArg(values['tls-ca'], '--tls-ca') : undefined;
+    const { options, host, port, terminalNo, merchantNo, tmk } = clientOptions(values);
+    const keyScheme = options.keyScheme;
 
     let client: TerminalClient | undefined;
     let result: SignOnResult;
     try {
-      client = new TerminalClient({
-        host,
-        port,
-        terminalNo,
-        merchantNo,
-        tmk,
-        keyScheme,
-        operatorNo: operator.padEnd(3, ' '),
-        reconnect: false,
-        autoSignOn: false,
-        requestTimeoutMs: Math.round(timeoutS * 1000),
-        ...(tlsCa !== undefined ? { tls: { ca: tlsCa } } : {}),
-      });
+      client = new TerminalClient(options);
       await client.connect();
       result = await client.signOn();
     } catch (e) {

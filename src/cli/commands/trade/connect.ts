@@ -10,7 +10,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { TerminalClient, isTerminalError, type TerminalError } from '../../../terminal/index.js';
+import { TerminalClient, isTerminalError, type TerminalClientOptions, type TerminalError } from '../../../terminal/index.js';
 import { batchSnapshot, restoreBatch, type TerminalBatch } from '../../../terminal/batch.js';
 import { operatorSignOn } from '../../../terminal/operators.js';
 import { clockStan, type CardSealer, type SavedReversal } from '../../../terminal/trade.js';
@@ -138,11 +138,29 @@ function checkOperatorPassword(password: string, source: string): string {
   return password;
 }
 
+/** The connection options of one terminal command, validated, as TerminalClient options. */
+export interface ClientSetup {
+  options: TerminalClientOptions;
+  host: string;
+  port: number;
+  terminalNo: string;
+  merchantNo: string;
+  /** --operator as given (1 to 3 characters). */
+  operator: string;
+  /** The clear TMK read from --tmk-file (also in `options`): the caller wipes it when done. */
+  tmk: Buffer;
+}
+
 /**
- * Validate the connection options, connect and sign on (the operator too when `password` is
- * given, see planOperatorPassword). The caller closes the client.
+ * Validate the options every `qiandao terminal …` command shares (host, port, terminal, merchant,
+ * key scheme, operator, timeout, TLS CA) and read the TMK file last, so that a bad option fails
+ * before the key is read. A one-shot client: no reconnect, no automatic sign-on.
  */
-export async function connectAndSignOn(values: ConnectionValues, firstStan: number, password: string | undefined): Promise<Connected> {
+export function clientOptions(
+  values: Omit<ConnectionValues, 'operator-password-file' | 'operator-password-stdin' | 'state'>,
+  opts: { firstStan?: number; operatorSignOn?: boolean } = {},
+): ClientSetup {
+  const { firstStan } = opts;
   const host = requireString(values.host, '--host');
   const port = parsePort(values.port, '--port', false);
   const terminalNo = parseTid(values.tid);
@@ -152,26 +170,36 @@ export async function connectAndSignOn(values: ConnectionValues, firstStan: numb
   if (!/^[0-9A-Za-z ]{1,3}$/.test(operator)) throw new CliError(`--operator must be 1 to 3 characters, got ${shownValue(operator, 3)}`);
   const timeoutS = Number(values.timeout ?? '30');
   if (!(timeoutS > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
-  if (password !== undefined && !/^\d{2}$/.test(operator)) throw new CliError(`an operator sign-on needs a two-digit --operator (00-99), got ${shownValue(operator, 3)}`);
-  const tmk = readTmkFile(values['tmk-file']);
+  if (opts.operatorSignOn === true && !/^\d{2}$/.test(operator)) throw new CliError(`an operator sign-on needs a two-digit --operator (00-99), got ${shownValue(operator, 3)}`);
   const tlsCa = values['tls-ca'] !== undefined ? readFileArg(values['tls-ca'], '--tls-ca') : undefined;
+  const tmk = readTmkFile(values['tmk-file']);
+  const options: TerminalClientOptions = {
+    host,
+    port,
+    terminalNo,
+    merchantNo,
+    tmk,
+    keyScheme,
+    operatorNo: operator.padEnd(3, ' '),
+    reconnect: false,
+    autoSignOn: false,
+    ...(firstStan !== undefined ? { firstStan } : {}),
+    requestTimeoutMs: Math.round(timeoutS * 1000),
+    ...(tlsCa !== undefined ? { tls: { ca: tlsCa } } : {}),
+  };
+  return { options, host, port, terminalNo, merchantNo, operator, tmk };
+}
+
+/**
+ * Validate the connection options, connect and sign on (the operator too when `password` is
+ * given, see planOperatorPassword). The caller closes the client.
+ */
+export async function connectAndSignOn(values: ConnectionValues, firstStan: number, password: string | undefined): Promise<Connected> {
+  const { options, host, port, terminalNo, merchantNo, operator, tmk } = clientOptions(values, { firstStan, operatorSignOn: password !== undefined });
   const sealer = stateSealer(tmk, terminalNo, merchantNo);
   let client: TerminalClient | undefined;
   try {
-    client = new TerminalClient({
-      host,
-      port,
-      terminalNo,
-      merchantNo,
-      tmk,
-      keyScheme,
-      operatorNo: operator.padEnd(3, ' '),
-      reconnect: false,
-      autoSignOn: false,
-      firstStan,
-      requestTimeoutMs: Math.round(timeoutS * 1000),
-      ...(tlsCa !== undefined ? { tls: { ca: tlsCa } } : {}),
-    });
+    client = new TerminalClient(options);
     await client.connect();
     await client.signOn();
     if (password !== undefined) {
