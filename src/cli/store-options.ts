@@ -1,7 +1,8 @@
 /**
  * Shared options for commands that work on the host's store (and HSM):
  *
- *   --database-url URL   PostgreSQL (else the DATABASE_URL environment variable; else embedded PGlite)
+ *   --database-url URL   PostgreSQL (else the DATABASE_URL environment variable; else embedded PGlite);
+ *                        without a password (refused: argv is public), which goes in PGPASSWORD or ~/.pgpass
  *   --data DIR           data directory for the embedded store (DIR/pglite) and the development LMK (default ./data)
  *   --lmk-file FILE      SoftHsm LMK file (default DIR/lmk.hex); QIANDAO_LMK in the environment takes precedence
  *   --dev-lmk            (HSM commands) create a development LMK in the LMK file when there is none
@@ -50,10 +51,35 @@ export interface ResolvedStoreOptions {
   schema: string | undefined;
 }
 
+/**
+ * Refuse a `--database-url` that carries a password (`postgres://user:secret@…` or a `password=`
+ * parameter): argv is readable by every local user (ps, /proc/PID/cmdline) and kept in shell
+ * history. The password goes in DATABASE_URL, PGPASSWORD or ~/.pgpass instead (node-postgres reads
+ * both). The message never repeats the URL.
+ */
+export function refuseUrlPassword(url: string | undefined, option = '--database-url'): void {
+  if (url === undefined) return;
+  let hasPassword: boolean;
+  try {
+    const u = new URL(url);
+    hasPassword = u.password !== '' || u.searchParams.has('password');
+  } catch {
+    // not a URL the driver would parse either; look for the two forms in the text
+    hasPassword = /:\/\/[^/@]*:[^/@]*@/.test(url) || /[?&]password=/i.test(url);
+  }
+  if (hasPassword) {
+    throw new CliError(
+      `${option} must not carry a password: a command line is visible to other users (ps) and kept in shell history. ` +
+        'Give the URL without it and put the password in PGPASSWORD or ~/.pgpass, or pass the whole URL in DATABASE_URL',
+    );
+  }
+}
+
 export function resolveStoreOptions(
   values: StoreOptionValues,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): ResolvedStoreOptions {
+  refuseUrlPassword(values['database-url']);
   const dataDir = values.data ?? './data';
   const envUrl = env['DATABASE_URL'];
   const url = values['database-url'] ?? (envUrl !== undefined && envUrl !== '' ? envUrl : undefined);

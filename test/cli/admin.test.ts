@@ -277,3 +277,17 @@ for (const backend of backends) {
     });
   });
 }
+
+describe('a database password is not accepted on the command line', () => {
+  it.each([
+    ['merchant', 'list'],
+    ['host', 'start'],
+  ])('%s %s refuses --database-url with a password (in the authority or as a parameter), without repeating it', async (...path) => {
+    for (const url of ['postgres://qiandao:s3cretPw@127.0.0.1:5432/qd', 'postgres://qiandao@127.0.0.1:5432/qd?password=s3cretPw', 'not a url://u:s3cretPw@h/db']) {
+      const r = await runCli([...path, '--database-url', url]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--database-url must not carry a password.*PGPASSWORD or ~\/\.pgpass.*DATABASE_URL/);
+      expect(r.stderr + r.stdout).not.toContain('s3cretPw');
+    }
+  });
+});

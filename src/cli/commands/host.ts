@@ -28,6 +28,7 @@ import { openStore, type Db } from '../../store/index.js';
 import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { readFileArg } from '../io.js';
+import { refuseUrlPassword } from '../store-options.js';
 import { parsePort, parsePositiveInt } from './sim/options.js';
 
 export interface HostServiceConfig {
@@ -171,6 +172,7 @@ export const hostStartCommand: Command = {
         risk: { type: 'string', default: 'on' },
       },
     });
+    refuseUrlPassword(values['database-url']);
     const issuerKind = values.issuer;
     if (issuerKind !== 'simulator' && issuerKind !== 'none') throw new CliError(`--issuer must be simulator or none, got '${String(issuerKind)}'`);
     if (values.risk !== 'on' && values.risk !== 'off') throw new CliError(`--risk must be on or off, got '${String(values.risk)}'`);
