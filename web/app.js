@@ -4,15 +4,15 @@
 
 /** What each role may do — mirrors src/console/roles.ts; the API enforces it in any case. */
 const PERMISSIONS = {
-  'platform-admin': ['merchant.read', 'merchant.write', 'terminal.read', 'terminal.write', 'operator.read', 'operator.write', 'audit.read'],
-  'merchant-admin': ['merchant.read', 'terminal.read', 'terminal.write', 'operator.read', 'operator.write'],
-  auditor: ['audit.read'],
+  'platform-admin': ['merchant.read', 'merchant.write', 'terminal.read', 'terminal.write', 'alert.read', 'alert.ack', 'operator.read', 'operator.write', 'audit.read'],
+  'merchant-admin': ['merchant.read', 'terminal.read', 'terminal.write', 'alert.read', 'alert.ack', 'operator.read', 'operator.write'],
+  auditor: ['audit.read', 'alert.read'],
 };
 
 const VIEWS = [
   { id: 'terminals', label: 'Terminals', permission: 'terminal.read' },
   { id: 'operators', label: 'Operators', permission: 'operator.read' },
-  { id: 'alerts', label: 'Alerts', permission: 'terminal.read' },
+  { id: 'alerts', label: 'Alerts', permission: 'alert.read' },
   { id: 'audit', label: 'Audit log', permission: 'audit.read' },
 ];
 
@@ -759,7 +759,7 @@ async function loadAlerts(body, status, openOnly) {
         {},
         a.acknowledgedAt
           ? `acknowledged by ${a.acknowledgedBy ?? '?'} (${utcText(a.acknowledgedAt)})`
-          : can('terminal.write')
+          : can('alert.ack')
             ? el(
                 'button',
                 {

@@ -3,7 +3,7 @@
  *
  *   platform-admin  everything: merchants, terminals, operators, users, audit log, access review
  *   merchant-admin  terminals and operators (not the operator roles shared by all merchants) of the merchants assigned to them, read their merchants
- *   auditor         read-only: audit log (view, export) and the access-review report
+ *   auditor         read-only: audit log (view, export), the access-review report and monitoring alerts
  */
 export type Role = 'platform-admin' | 'merchant-admin' | 'auditor';
 export const ROLES: readonly Role[] = ['platform-admin', 'merchant-admin', 'auditor'];
@@ -13,6 +13,8 @@ export type Permission =
   | 'merchant.write'
   | 'terminal.read'
   | 'terminal.write'
+  | 'alert.read'
+  | 'alert.ack'
   | 'operator.read'
   | 'operator.write'
   | 'operator-role.write'
@@ -28,6 +30,8 @@ export const PERMISSIONS: Record<Role, readonly Permission[]> = {
     'merchant.write',
     'terminal.read',
     'terminal.write',
+    'alert.read',
+    'alert.ack',
     'operator.read',
     'operator.write',
     'operator-role.write',
@@ -37,8 +41,8 @@ export const PERMISSIONS: Record<Role, readonly Permission[]> = {
     'review.read',
     'review.write',
   ],
-  'merchant-admin': ['merchant.read', 'terminal.read', 'terminal.write', 'operator.read', 'operator.write'],
-  auditor: ['audit.read', 'review.read'],
+  'merchant-admin': ['merchant.read', 'terminal.read', 'terminal.write', 'alert.read', 'alert.ack', 'operator.read', 'operator.write'],
+  auditor: ['audit.read', 'review.read', 'alert.read'],
 };
 
 /** Roles whose sign-in needs a TOTP code (PCI DSS 8.4.1/8.4.2: administrative access). */

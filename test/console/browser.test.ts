@@ -196,7 +196,7 @@ suite('web console in Chromium', (backend) => {
     }
   });
 
-  it('shows an auditor only the audit log', async () => {
+  it('shows an auditor the alerts (without acknowledging) and the audit log, nothing else', async () => {
     f.advance(31_000);
     const c = await f.create('auditor1', 'auditor');
     const { page, context, errors } = await newPage(f);
@@ -205,7 +205,13 @@ suite('web console in Chromium', (backend) => {
       await signIn(page, 'auditor1', c.password, f.code(c.secret));
       await changePassword(page, c.password, 'Auditor-view-2026');
       const tabs = await page.locator('#tabs .tab').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-view')));
-      expect(tabs).toEqual(['audit']);
+      expect(tabs).toEqual(['alerts', 'audit']);
+      const alert = await raiseAlert(f.db, { kind: 'sign-on.burst', severity: 'info', merchantNo: other, terminalNo: '20000009', summary: 'seen by the auditor' });
+      await page.click('#tab-alerts');
+      const row = page.locator(`tr[data-alert="${alert?.id}"]`);
+      await row.waitFor();
+      expect(await row.locator('button').count()).toBe(0); // read-only: no Acknowledge
+      await page.click('#tab-audit');
       await page.waitForSelector('#audit-filters');
       expect(await page.$('#merchant')).toBeNull();
       expect(errors).toEqual([]);

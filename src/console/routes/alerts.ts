@@ -46,7 +46,7 @@ export function alertRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.get(
     '/api/alerts',
     {
-      onRequest: guard(ctx, 'terminal.read'),
+      onRequest: guard(ctx, 'alert.read'),
       schema: {
         tags: ['alerts'],
         summary: 'Monitoring alerts, newest first (merchant administrators: their merchants only); page with `before` = nextBefore',
@@ -97,7 +97,7 @@ export function alertRoutes(app: FastifyInstance, ctx: ConsoleContext): void {
   app.post(
     '/api/alerts/:id/ack',
     {
-      onRequest: guard(ctx, 'terminal.write'),
+      onRequest: guard(ctx, 'alert.ack'),
       schema: {
         tags: ['alerts'],
         summary: 'Acknowledge an alert (who and when are recorded, with an alert.acknowledged event)',
