@@ -338,11 +338,12 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
   // ---- requests ------------------------------------------------------------------------------
 
   /**
-   * Send a request and wait for the response with the same STAN. Field 11 is assigned here
-   * (any value given is replaced). With `mac: true` field 64 is added: the UnionPay POS MAC of the
+   * Send a request and wait for its response: the same STAN and the response MTI of the request
+   * (a response with the STAN but another MTI is a late answer to an earlier request that used the
+   * STAN — a reversal repeats its original's — and is reported as `unmatchedResponse`, not taken).
+   * Field 11 is assigned here (any value given is replaced). With `mac: true` field 64 is added: the UnionPay POS MAC of the
    * message under the current MAC key (MTI to the last field before 64). Rejects with
-   * NOT_CONNECTED, TIMEOUT, DISCONNECTED, CLOSED, BAD_RESPONSE (response MTI does not answer the
-   * request) or NOT_SIGNED_ON (a MAC is asked for without working keys); an encoding error is
+   * NOT_CONNECTED, TIMEOUT, DISCONNECTED, CLOSED or NOT_SIGNED_ON (a MAC is asked for without working keys); an encoding error is
    * thrown as is. The STAN used is `lastStan` as soon as this returns.
    */
   request(mti: string, fields: CupFieldValues, opts: RequestOptions = {}): Promise<TerminalResponse> {
@@ -393,16 +394,14 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
     }
     const mti = response.message.mti;
     const p = stan === undefined ? undefined : this.pending.get(stan);
-    if (p === undefined) {
+    if (p === undefined || mti !== p.responseMti) {
+      // Nobody waits for this answer: it came after its request timed out (the STAN may be in use
+      // again: a reversal 0400 repeats its original's STAN, and the late 0210 must not answer it).
       this.emit('unmatchedResponse', { mti, stan });
     } else {
       this.pending.delete(p.stan);
       clearTimeout(p.timer);
-      if (mti !== p.responseMti) {
-        p.reject(new TerminalError('BAD_RESPONSE', `expected ${p.responseMti} for STAN ${p.stan}, got ${mti}`, { stan: p.stan }));
-      } else {
-        p.resolve(response);
-      }
+      p.resolve(response);
     }
     this.obey(response.header.processingRequirement, mti);
     if (mti !== '0810') {

@@ -111,13 +111,19 @@ describe('TerminalClient transport', () => {
     expect(client.connected).toBe(true);
   });
 
-  it('a response with the wrong MTI is BAD_RESPONSE', async () => {
+  it('a response with the STAN but another MTI is not taken: it is reported as unmatched, and the request gets its own answer', async () => {
+    // As when a late 0210 arrives while the reversal 0400 that repeats its STAN is in flight.
     const { host, client } = await setup();
     const done = client.request('0800', { 41: TERMINAL_NO, 42: MERCHANT_NO, 60: { 1: '00', 2: '000001', 3: '004' } });
     const req = await host.next();
-    req.message.mti = '0820'; // respond as if to an 0820 → 0830
+    const unmatched = once(client, 'unmatchedResponse');
+    req.message.mti = '0820'; // answer as if to an 0820 (→ 0830) with the same STAN
     req.conn.write(responseFrame(req, echoReply));
-    await expect(done).rejects.toMatchObject({ reason: 'BAD_RESPONSE' });
+    expect(await unmatched).toEqual([{ mti: '0830', stan: req.message.get(11) }]);
+    expect(client.inFlight).toBe(1);
+    req.message.mti = '0800';
+    req.conn.write(responseFrame(req, signOnFields('004')));
+    expect((await done).message.mti).toBe('0810');
   });
 
   it('an undecodable frame is a protocolError and the link stays up', async () => {
