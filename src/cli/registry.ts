@@ -11,6 +11,7 @@ import { cardCommands } from './commands/card/index.js';
 import { tradeCommands } from './commands/trade/index.js';
 import { auditCommands } from './commands/audit/index.js';
 import { riskCommands } from './commands/risk/index.js';
+import { lmkCommands } from './commands/lmk.js';
 
 /** Every CLI command, in the order `qiandao --help` lists them. */
 export const commands: Command[] = [
@@ -23,6 +24,7 @@ export const commands: Command[] = [
   ...consoleCommands,
   ...auditCommands,
   ...riskCommands,
+  ...lmkCommands,
   decodeCommand,
   encodeCommand,
   ...cryptoCommands,

@@ -110,6 +110,7 @@ export async function openStoreFrom(values: StoreOptionValues): Promise<Db> {
 export async function openHsmFrom(
   values: StoreOptionValues,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  previous: { lmkHex?: string } = {},
 ): Promise<SoftHsm> {
   const o = resolveStoreOptions(values, env);
   const envLmk = env['QIANDAO_LMK'];
@@ -122,6 +123,7 @@ export async function openHsmFrom(
   return SoftHsm.open({
     env,
     lmkFile: o.lmkFile,
+    ...(previous.lmkHex !== undefined ? { previousLmkHex: previous.lmkHex } : {}),
     allowDevLmk: values['dev-lmk'] === true,
     logger: { warn: (m: string) => void process.stderr.write(`qiandao: warning: ${m}\n`) },
   });

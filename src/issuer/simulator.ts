@@ -73,6 +73,7 @@ import {
   requestKey,
   type RequestRow,
 } from './requests.js';
+import { fingerprintPan } from '../transactions/pan-fingerprint.js';
 
 /** How the simulator misbehaves, for tests. */
 export interface IssuerBehaviour {
@@ -492,7 +493,7 @@ class Simulator implements IssuerSimulator {
     const invalid = invalidRequest(req);
     if (invalid !== undefined) return { responseCode: '30', reason: invalid };
     if (typeof req.pan !== 'string' || !/^[0-9]{12,19}$/.test(req.pan)) return { responseCode: '14', reason: 'PAN must be 12 to 19 digits' };
-    const fingerprint = await this.#hsm.panFingerprint(req.pan);
+    const fingerprint = await fingerprintPan(this.#db, this.#hsm, req.pan);
     const behaviour = await this.#behaviourFor(fingerprint);
     const result = await this.#behave(behaviour, false, async () => {
       if (req.kind === 'purchase') {
@@ -822,7 +823,7 @@ class Simulator implements IssuerSimulator {
     const invalid = !rev || typeof rev !== 'object' ? 'reversal missing' : invalidRequest({ ...rev, reference: rev.original });
     if (invalid !== undefined) return { responseCode: '30', reason: invalid };
     if (typeof rev.pan !== 'string' || !/^[0-9]{12,19}$/.test(rev.pan)) return { responseCode: '14', reason: 'PAN must be 12 to 19 digits' };
-    const fingerprint = await this.#hsm.panFingerprint(rev.pan);
+    const fingerprint = await fingerprintPan(this.#db, this.#hsm, rev.pan);
     const behaviour = await this.#behaviourFor(fingerprint);
     const result = await this.#behave(behaviour, true, () => this.#inTransaction((tx) => this.#reverseTx(tx, rev, fingerprint)));
     this.#logger?.info(
@@ -915,7 +916,7 @@ class Simulator implements IssuerSimulator {
     if (!/^[0-9]{3}$/.test(currency)) throw new IssuerError('BAD_INPUT', 'currency must be 3 digits (ISO 4217 numeric)');
     if (input.pin !== undefined && !/^[0-9]{4,12}$/.test(input.pin)) throw new IssuerError('BAD_INPUT', 'PIN must be 4 to 12 digits');
 
-    const fingerprint = await this.#hsm.panFingerprint(pan);
+    const fingerprint = await fingerprintPan(this.#db, this.#hsm, pan);
     const pvv = input.pin !== undefined ? await enrolPvv(this.#hsm, { pan, pin: input.pin, pvk: this.keys.pvk, pvki: this.keys.pvki }) : null;
     const cardId = newCardId();
     const masked = maskPan(pan);
@@ -950,7 +951,7 @@ class Simulator implements IssuerSimulator {
 
   async findCardByPan(pan: string): Promise<Card | undefined> {
     if (typeof pan !== 'string' || !/^[0-9]{12,19}$/.test(pan)) throw new IssuerError('BAD_INPUT', 'PAN must be 12 to 19 digits');
-    const fp = await this.#hsm.panFingerprint(pan);
+    const fp = await fingerprintPan(this.#db, this.#hsm, pan);
     const r = await this.#db.query<{ card_id: string }>('SELECT card_id FROM issuer_cards WHERE pan_fingerprint = $1', [fp]);
     const id = r.rows[0]?.card_id;
     return id === undefined ? undefined : this.getCard(id);

@@ -19,7 +19,7 @@ export interface RiskTransaction {
   kind: string;
   /** Minor units. */
   amount: number;
-  /** Hsm.panFingerprint of the card, never the PAN; null for QR. */
+  /** The card's PAN fingerprint (src/transactions/pan-fingerprint.ts), never the PAN; null for QR. */
   cardFingerprint: string | null;
   /** Request time (UTC instant); rules convert to the merchant's time zone. */
   at: Date;

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Hsm, WrappedKey } from '../crypto/hsm/hsm.js';
 import type { Db } from '../store/db.js';
+import { fingerprintPan } from './pan-fingerprint.js';
 
 const keys = new WeakMap<Db, Promise<WrappedKey>>();
 
@@ -54,8 +55,8 @@ export async function sealPan(db: Db, hsm: Hsm, pan: string): Promise<string> {
 }
 
 /**
- * Open a sealed PAN and check it against the entry's PAN fingerprint (an HMAC under an LMK-derived
- * key, src/crypto/hsm): CBC alone does not detect a changed or swapped cipher text, the fingerprint
+ * Open a sealed PAN and check it against the entry's PAN fingerprint (an HMAC under the store's PAN
+ * fingerprint key, ./pan-fingerprint.ts): CBC alone does not detect a changed or swapped cipher text, the fingerprint
  * does — someone able to write the database cannot make a cipher text that opens to a PAN matching
  * a fingerprint they did not copy with it. A mismatch is a PanVaultError; the PAN is never in it.
  */
@@ -71,7 +72,7 @@ export async function openPan(db: Db, hsm: Hsm, sealed: string, fingerprint: str
   } catch {
     throw new PanVaultError('sealed PAN does not decrypt under the journal data key');
   }
-  if (!/^[0-9]{12,19}$/.test(pan) || (await hsm.panFingerprint(pan)) !== fingerprint) {
+  if (!/^[0-9]{12,19}$/.test(pan) || (await fingerprintPan(db, hsm, pan)) !== fingerprint) {
     throw new PanVaultError('sealed PAN does not match the entry (cipher text changed or copied from another entry)');
   }
   return pan;

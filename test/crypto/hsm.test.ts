@@ -349,6 +349,19 @@ describe('SoftHsm: PIN translation and PVV', () => {
 });
 
 describe('SoftHsm: LMK rotation', () => {
+  it('carries the PAN fingerprint key through a rotation: the same fingerprints under LMK2 alone', async () => {
+    const h1 = await SoftHsm.open({ lmkHex: LMK1, env: {} });
+    const fpk = await h1.generateKey({ usage: 'FPK', algorithm: 'hmac', length: 32 });
+    const before = await h1.panFingerprint(fpk, PAN);
+    const rot = await SoftHsm.open({ lmkHex: LMK2, previousLmkHex: LMK1, env: {} });
+    const moved = await rot.rewrap(fpk);
+    expect(moved).toMatchObject({ usage: 'FPK', algorithm: 'hmac', kcv: fpk.kcv });
+    const h2 = await SoftHsm.open({ lmkHex: LMK2, env: {} });
+    expect(await h2.panFingerprint(moved, PAN)).toBe(before);
+    expect(await reasonOf(h2.panFingerprint(fpk, PAN))).toBe('BAD_KEY_BLOCK');
+    for (const h of [h1, rot, h2]) await h.close();
+  });
+
   it('rewraps blocks from LMK1 to LMK2; they keep working; old blocks die with LMK1', async () => {
     const log = capture();
     const h1 = await SoftHsm.open({ lmkHex: LMK1, env: {}, logger: log.logger });
@@ -601,6 +614,31 @@ describe('crypto public API', () => {
     expect(typeof cryptoApi.dukpt.tdesDeriveIpek).toBe('function');
     expect(cryptoApi.hsm.SoftHsm).toBe(SoftHsm);
     expect(cryptoApi.SoftHsm).toBe(SoftHsm);
+  });
+});
+
+describe('SoftHsm: PAN fingerprint keys (FPK)', () => {
+  it('are 32-byte HMAC keys (TR-31 M7, algorithm H, generate only, not exportable) used for nothing else', async () => {
+    const h = await SoftHsm.open({ lmkHex: LMK1, env: {} });
+    try {
+      const fpk = await h.generateKey({ usage: 'FPK', algorithm: 'hmac', length: 32 });
+      expect(fpk.block.slice(5, 12)).toBe('M7HG00N'); // usage, algorithm, mode, version, exportability
+      expect(fpk.kcv).toMatch(/^[0-9A-F]{10}$/);
+      expect(toHex(await h.kcv(fpk))).toBe(fpk.kcv);
+      expect(await reasonOf(h.generateKey({ usage: 'FPK', algorithm: 'aes', length: 32 }))).toBe('BAD_KEY_LENGTH');
+      expect(await reasonOf(h.generateKey({ usage: 'FPK', algorithm: 'hmac', length: 16 }))).toBe('BAD_KEY_LENGTH');
+      expect(await reasonOf(h.generateKey({ usage: 'TDK', algorithm: 'hmac', length: 32 }))).toBe('BAD_KEY_LENGTH');
+      expect(await reasonOf(h.importFromComponents({ usage: 'FPK', algorithm: 'hmac', length: 32 }, [Buffer.alloc(32, 1), Buffer.alloc(32, 2)]))).toBe('BAD_INPUT');
+      const tmk = await h.importFromComponents(TDES16('TMK'), [TMK_C1, TMK_C2]);
+      expect(await reasonOf(h.exportUnderKek(fpk, tmk))).toBe('USAGE_MISMATCH');
+      expect(await reasonOf(h.encryptData(fpk, Buffer.alloc(16)))).toBe('USAGE_MISMATCH');
+      expect(await reasonOf(h.generateMac(fpk, 'aes-cmac', Buffer.alloc(16)))).toBe('USAGE_MISMATCH');
+      // A usage label that lies about the block is refused before anything is computed.
+      expect(await reasonOf(h.panFingerprint({ ...fpk, usage: 'TDK' }, PAN))).toBe('BAD_KEY_BLOCK');
+      expect(await reasonOf(h.panFingerprint(fpk, '4111x'))).toBe('BAD_INPUT');
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -53,10 +53,13 @@ describe('HSM: secrets that arrive as PIN blocks', () => {
     expect(fresh.digits).toBe(6);
     expect(await verifyPassword('246810', fresh.stored)).toBe(true);
     expect(await hsm.verifyPinBlockSecret({ pinBlock: block, pik, format: 0, pan, stored: fresh.stored })).toBe(true);
-    const fp = await hsm.panFingerprint('6225880000000001');
+    const fpk = await hsm.generateKey({ usage: 'FPK', algorithm: 'hmac', length: 32 });
+    const fp = await hsm.panFingerprint(fpk, '6225880000000001');
     expect(fp).toMatch(/^[0-9a-f]{64}$/);
-    expect(await hsm.panFingerprint('6225880000000001')).toBe(fp);
-    expect(await hsm.panFingerprint('6225880000000002')).not.toBe(fp);
-    await expect(hsm.panFingerprint('12ab')).rejects.toBeInstanceOf(CryptoError);
+    expect(await hsm.panFingerprint(fpk, '6225880000000001')).toBe(fp);
+    expect(await hsm.panFingerprint(fpk, '6225880000000002')).not.toBe(fp);
+    await expect(hsm.panFingerprint(fpk, '12ab')).rejects.toBeInstanceOf(CryptoError);
+    // only an FPK makes fingerprints
+    await expect(hsm.panFingerprint(pik, '6225880000000001')).rejects.toMatchObject({ reason: 'USAGE_MISMATCH' });
   });
 });

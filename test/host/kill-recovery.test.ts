@@ -31,6 +31,7 @@ import { addOperator, startOperatorSession } from '../../src/store/operators.js'
 import { TerminalClient } from '../../src/terminal/client.js';
 import { buildTrack2 } from '../../src/terminal/card.js';
 import { CURRENCY_CNY, financialField60, MESSAGES } from '../../src/transactions/messages.js';
+import { fingerprintPan } from '../../src/transactions/pan-fingerprint.js';
 import { DATABASE_URL, uniqueSchema } from '../store/helpers.js';
 import { CLEAR_TMK, TMK_COMPONENTS } from './fixture.js';
 
@@ -165,10 +166,10 @@ for (const backend of backends) {
           const issuer = await openIssuerSimulator({ db, hsm });
           for (let i = 0; i < 6; i++) {
             const added = await issuer.addCard({ balance: 1_000_000 });
-            cards.push({ pan: added.pan, expiry: added.card.expiry, cardId: added.card.cardId, opening: 1_000_000, fingerprint: await hsm.panFingerprint(added.pan) });
+            cards.push({ pan: added.pan, expiry: added.card.expiry, cardId: added.card.cardId, opening: 1_000_000, fingerprint: await fingerprintPan(db, hsm, added.pan) });
           }
           const s = await issuer.addCard({ balance: 1_000_000 });
-          stuck = { pan: s.pan, expiry: s.card.expiry, cardId: s.card.cardId, opening: 1_000_000, fingerprint: await hsm.panFingerprint(s.pan) };
+          stuck = { pan: s.pan, expiry: s.card.expiry, cardId: s.card.cardId, opening: 1_000_000, fingerprint: await fingerprintPan(db, hsm, s.pan) };
         } finally {
           await hsm.close();
           await db.close();

@@ -21,14 +21,15 @@ export type KeyUsage =
   | 'MAK' // MAC key (M1 single-DES X9.9 / M3 TDES X9.19 / M6 AES-CMAC; UnionPay MAC on M1 or M3)
   | 'TDK' // data (track) encryption key (D0)
   | 'PVK' // PIN verification key (V2, Visa PVV)
-  | 'BDK'; // DUKPT base derivation key (B0)
+  | 'BDK' // DUKPT base derivation key (B0)
+  | 'FPK'; // PAN fingerprint key: HMAC-SHA-256 over PANs (M7, algorithm H)
 
-export type KeyAlgorithm = 'tdes' | 'aes';
+export type KeyAlgorithm = 'tdes' | 'aes' | 'hmac';
 
 export interface KeySpec {
   usage: KeyUsage;
   algorithm: KeyAlgorithm;
-  /** Key length in bytes: 8 (single DES), 16, 24 (TDES) or 16, 24, 32 (AES). */
+  /** Key length in bytes: 8 (single DES), 16, 24 (TDES) or 16, 24, 32 (AES); 32 (HMAC). */
   length: 8 | 16 | 24 | 32;
 }
 
@@ -37,7 +38,7 @@ export interface WrappedKey {
   readonly usage: KeyUsage;
   readonly algorithm: KeyAlgorithm;
   readonly length: number;
-  /** Key check value, upper-case hex (3 bytes for TDES, 5 for AES-CMAC), safe to show. */
+  /** Key check value, upper-case hex (3 bytes for TDES, 5 for AES-CMAC and HMAC), safe to show. */
   readonly kcv: string;
   /** The TR-31 key block under the LMK (ASCII); opaque to callers, safe to store. */
   readonly block: string;
@@ -97,11 +98,12 @@ export interface Hsm {
    */
   hashPinBlockSecret(req: { pinBlock: Buffer; pik: WrappedKey; format: PinBlockFormat; pan: string }): Promise<{ stored: string; digits: number }>;
   /**
-   * A keyed fingerprint of a PAN (HMAC-SHA-256 under a key derived from the LMK), 64 hex
-   * characters: lets the store and the risk rules match cards without holding PANs. The same PAN
-   * gives the same fingerprint under the same LMK.
+   * A keyed fingerprint of a PAN: HMAC-SHA-256 under `key` (an FPK), 64 lower-case hex characters.
+   * Lets the store and the risk rules match cards without holding PANs. The FPK is a stored key
+   * block like any other (src/transactions/pan-fingerprint.ts), so an LMK rotation re-wraps it and
+   * the fingerprints stay the same.
    */
-  panFingerprint(pan: string): Promise<string>;
+  panFingerprint(key: WrappedKey, pan: string): Promise<string>;
   /** Re-wrap a key block from the previous LMK to the current one (LMK rotation). */
   rewrap(key: WrappedKey): Promise<WrappedKey>;
 }

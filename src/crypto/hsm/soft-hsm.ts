@@ -21,6 +21,7 @@
  *   TDK    D0     B     E       TDES 8/16/24, AES 16/24/32
  *   PVK    V2     C     N       TDES 16 (Visa PVK pair)
  *   BDK    B0     X     N       TDES 16/24, AES 16/24/32
+ *   FPK    M7     G     N       HMAC (algorithm H) 32: PAN fingerprints (HMAC-SHA-256)
  *
  * Every operation unwraps the block (authenticator checked first), checks the qiandao usage and
  * calls `assertUsage` with the operation's mode (E/D/G/V) and algorithm, and wipes the clear key
@@ -104,18 +105,20 @@ interface Policy {
   exportability: Exportability;
   tdes: readonly number[];
   aes: readonly number[];
+  hmac: readonly number[];
 }
 
-const KEK_LENGTHS = { tdes: [16, 24], aes: [16, 24, 32] } as const;
+const KEK_LENGTHS = { tdes: [16, 24], aes: [16, 24, 32], hmac: [] } as const;
 const POLICY: Record<KeyUsage, Policy> = {
   TMK: { mode: 'B', exportability: 'E', ...KEK_LENGTHS },
   ZMK: { mode: 'B', exportability: 'N', ...KEK_LENGTHS },
-  PIK: { mode: 'B', exportability: 'E', tdes: [8, 16, 24], aes: [16, 24, 32] },
-  ZPK: { mode: 'B', exportability: 'E', tdes: [8, 16, 24], aes: [16, 24, 32] },
-  MAK: { mode: 'C', exportability: 'E', tdes: [8, 16], aes: [16, 24, 32] },
-  TDK: { mode: 'B', exportability: 'E', tdes: [8, 16, 24], aes: [16, 24, 32] },
-  PVK: { mode: 'C', exportability: 'N', tdes: [16], aes: [] },
-  BDK: { mode: 'X', exportability: 'N', tdes: [16, 24], aes: [16, 24, 32] },
+  PIK: { mode: 'B', exportability: 'E', tdes: [8, 16, 24], aes: [16, 24, 32], hmac: [] },
+  ZPK: { mode: 'B', exportability: 'E', tdes: [8, 16, 24], aes: [16, 24, 32], hmac: [] },
+  MAK: { mode: 'C', exportability: 'E', tdes: [8, 16], aes: [16, 24, 32], hmac: [] },
+  TDK: { mode: 'B', exportability: 'E', tdes: [8, 16, 24], aes: [16, 24, 32], hmac: [] },
+  PVK: { mode: 'C', exportability: 'N', tdes: [16], aes: [], hmac: [] },
+  BDK: { mode: 'X', exportability: 'N', tdes: [16, 24], aes: [16, 24, 32], hmac: [] },
+  FPK: { mode: 'G', exportability: 'N', tdes: [], aes: [], hmac: [32] },
 };
 
 /** What a key-encrypting key may carry out of (export) or into (import) the HSM. */
@@ -159,11 +162,30 @@ function tr31Usage(usage: KeyUsage, alg: KeyAlgorithm, length: number): Tr31Usag
       return 'V2';
     case 'BDK':
       return 'B0';
+    case 'FPK':
+      return 'M7';
   }
 }
 
 function tr31Algorithm(alg: KeyAlgorithm, length: number): Tr31Algorithm {
-  return alg === 'aes' ? 'A' : length === 8 ? 'D' : 'T';
+  return alg === 'aes' ? 'A' : alg === 'hmac' ? 'H' : length === 8 ? 'D' : 'T';
+}
+
+/** The algorithm a TR-31 algorithm code stands for (only those SoftHsm makes). */
+function algorithmOf(code: Tr31Algorithm): KeyAlgorithm {
+  return code === 'A' ? 'aes' : code === 'H' ? 'hmac' : 'tdes';
+}
+
+/**
+ * Key check value of a clear key: TDES and AES as src/crypto/kcv.ts (zero block; AES-CMAC). An
+ * HMAC key has no block cipher to encrypt zeros with: its check value is the first bytes (5 by
+ * default) of HMAC-SHA-256 over 32 zero bytes (a qiandao convention, stated in docs/hsm.md).
+ */
+function keyCheck(key: Buffer, algorithm: KeyAlgorithm, length?: number): Buffer {
+  if (algorithm !== 'hmac') return computeKcv(key, { alg: algorithm, ...(length !== undefined ? { length } : {}) });
+  const n = length ?? 5;
+  if (!Number.isInteger(n) || n < 1 || n > 32) fail('BAD_INPUT', `KCV length must be 1..32 bytes, got ${n}`);
+  return createHmac('sha256', key).update(Buffer.alloc(32)).digest().subarray(0, n);
 }
 
 function fail(reason: CryptoErrorReason, message: string): never {
@@ -173,7 +195,7 @@ function fail(reason: CryptoErrorReason, message: string): never {
 function checkSpec(spec: KeySpec): void {
   if (!spec || typeof spec !== 'object') fail('BAD_INPUT', 'key spec is required');
   if (!isUsage(spec.usage)) fail('BAD_INPUT', 'unknown key usage');
-  if (spec.algorithm !== 'tdes' && spec.algorithm !== 'aes') fail('BAD_INPUT', 'key algorithm must be tdes or aes');
+  if (spec.algorithm !== 'tdes' && spec.algorithm !== 'aes' && spec.algorithm !== 'hmac') fail('BAD_INPUT', 'key algorithm must be tdes, aes or hmac');
   const allowed = POLICY[spec.usage][spec.algorithm];
   if (!allowed.includes(spec.length)) {
     fail('BAD_KEY_LENGTH', `a ${spec.algorithm} ${spec.usage} must be ${allowed.length ? allowed.join(', ') + ' bytes' : 'another algorithm'}, not ${String(spec.length)}`);
@@ -251,8 +273,6 @@ export class SoftHsm implements Hsm {
   #lmkKbpk: KeyBlockProtectionKey;
   /** Same for the previous LMK (rewrap), created on first use. */
   #previousKbpk: KeyBlockProtectionKey | null = null;
-  /** HMAC key for PAN fingerprints, derived from the LMK on first use. */
-  #fingerprintKey: Buffer | null = null;
   #previous: Buffer | null;
   #closed = false;
   /** Opened blocks under the current LMK, least recently used first (Map order). */
@@ -380,7 +400,6 @@ export class SoftHsm implements Hsm {
     this.#lmkKbpk.wipe();
     this.#previousKbpk?.wipe();
     this.#previousKbpk = null;
-    if (this.#fingerprintKey !== null) wipe(this.#fingerprintKey);
     for (const e of this.#opened.values()) wipe(e.key);
     this.#opened.clear();
     this.#previous = null;
@@ -432,10 +451,10 @@ export class SoftHsm implements Hsm {
     const blocks = header.optionalBlocks.filter((b) => b.id === USAGE_BLOCK_ID);
     const usage = blocks[0]?.data;
     if (blocks.length !== 1 || !isUsage(usage)) fail('BAD_KEY_BLOCK', 'key block carries no qiandao key usage');
-    const algorithm: KeyAlgorithm = header.algorithm === 'A' ? 'aes' : 'tdes';
+    const algorithm = algorithmOf(header.algorithm);
     const p = POLICY[usage];
     const consistent =
-      (header.algorithm === 'A' || header.algorithm === 'T' || header.algorithm === 'D') &&
+      (header.algorithm === 'A' || header.algorithm === 'T' || header.algorithm === 'D' || header.algorithm === 'H') &&
       header.algorithm === tr31Algorithm(algorithm, keyLength) &&
       p[algorithm].includes(keyLength) &&
       header.usage === tr31Usage(usage, algorithm, keyLength) &&
@@ -545,7 +564,7 @@ export class SoftHsm implements Hsm {
   async generateKey(spec: KeySpec): Promise<WrappedKey> {
     return guard(() => {
       checkSpec(spec);
-      const key = randomKey(spec.algorithm, spec.length);
+      const key = spec.algorithm === 'hmac' ? randomBytes(spec.length) : randomKey(spec.algorithm, spec.length);
       try {
         return this.#wrapNew(spec.usage, spec.algorithm, key);
       } finally {
@@ -558,6 +577,7 @@ export class SoftHsm implements Hsm {
     return guard(() => {
       checkSpec(spec);
       if (!Array.isArray(components)) fail('BAD_COMPONENTS', 'components must be an array of Buffers');
+      if (spec.algorithm === 'hmac') fail('BAD_INPUT', 'an HMAC key is generated in the HSM, not formed from components');
       const key = combineComponents(components, { alg: spec.algorithm });
       try {
         if (key.length !== spec.length) fail('BAD_KEY_LENGTH', `components are ${key.length} bytes, the spec says ${spec.length}`);
@@ -579,7 +599,7 @@ export class SoftHsm implements Hsm {
         if (cryptogram.length !== spec.length) fail('BAD_KEY_LENGTH', `cryptogram is ${cryptogram.length} bytes, the spec says ${spec.length}`);
         const clear = ecb(false, k, cryptogram);
         try {
-          if (expectedKcv !== undefined) requireKcv(clear, expectedKcv, { alg: spec.algorithm });
+          if (expectedKcv !== undefined) requireKcv(clear, expectedKcv, { alg: spec.algorithm === 'hmac' ? fail('USAGE_MISMATCH', 'an HMAC key is not imported under a KEK') : spec.algorithm });
           return this.#wrapNew(spec.usage, spec.algorithm, clear);
         } finally {
           wipe(clear);
@@ -594,7 +614,7 @@ export class SoftHsm implements Hsm {
         const allowed = EXPORTABLE_UNDER[kk.usage as 'TMK' | 'ZMK'];
         return this.#withKey(key, { usages: allowed, op: null, what: `key exported under a ${kk.usage}` }, (k) => {
           if (k.header.exportability === 'N') fail('USAGE_MISMATCH', `a ${k.usage} is not exportable`);
-          const check = computeKcv(k.key, { alg: k.algorithm, length: kcvLength });
+          const check = keyCheck(k.key, k.algorithm, kcvLength);
           return { cryptogram: ecb(true, kk, k.key), kcv: check };
         });
       }),
@@ -604,7 +624,7 @@ export class SoftHsm implements Hsm {
   async kcv(key: WrappedKey, length?: number): Promise<Buffer> {
     return guard(() =>
       this.#withKey(key, { usages: USAGES, op: null, what: 'key' }, (k) =>
-        computeKcv(k.key, { alg: k.algorithm, ...(length !== undefined ? { length } : {}) }),
+        keyCheck(k.key, k.algorithm, length),
       ),
     );
   }
@@ -721,13 +741,29 @@ export class SoftHsm implements Hsm {
     }
   }
 
-  async panFingerprint(pan: string): Promise<string> {
+  async panFingerprint(key: WrappedKey, pan: string): Promise<string> {
     return guard(() => {
       if (typeof pan !== 'string' || !/^[0-9]{12,19}$/.test(pan)) fail('BAD_INPUT', 'PAN must be 12 to 19 digits');
-      if (this.#fingerprintKey === null) {
-        this.#fingerprintKey = Buffer.from(hkdfSync('sha256', this.#currentLmk(), Buffer.alloc(0), 'qiandao pan fingerprint v1', 32));
+      return this.#withKey(key, { usages: ['FPK'], op: 'G', what: 'PAN fingerprint key' }, (k) =>
+        createHmac('sha256', k.key).update(pan, 'ascii').digest('hex'),
+      );
+    });
+  }
+
+  /**
+   * The PAN fingerprint key of stores made before the key was stored: HKDF-SHA-256 of the LMK
+   * (info "qiandao pan fingerprint v1"), the key SoftHsm used to derive on its own. Wrapped as an
+   * FPK block so that such a store keeps its fingerprints and, from then on, carries the key
+   * through an LMK rotation like any other block (src/transactions/pan-fingerprint.ts).
+   */
+  async fingerprintKeyFromLmk(): Promise<WrappedKey> {
+    return guard(() => {
+      const key = Buffer.from(hkdfSync('sha256', this.#currentLmk(), Buffer.alloc(0), 'qiandao pan fingerprint v1', 32));
+      try {
+        return this.#wrapNew('FPK', 'hmac', key);
+      } finally {
+        wipe(key);
       }
-      return createHmac('sha256', this.#fingerprintKey).update(pan, 'ascii').digest('hex');
     });
   }
 
@@ -745,7 +781,7 @@ export class SoftHsm implements Hsm {
     if (mode === 'ecb' && iv !== undefined) fail('BAD_INPUT', 'ECB takes no IV');
     if (iv !== undefined) checkBuffer(iv, 'IV');
     return this.#withKey(key, { usages: ['TDK'], op: enc ? 'E' : 'D', what: 'data key' }, (k) =>
-      enc ? encrypt(k.algorithm, mode, k.key, data, iv) : decrypt(k.algorithm, mode, k.key, data, iv),
+      enc ? encrypt(cipherOf(k), mode, k.key, data, iv) : decrypt(cipherOf(k), mode, k.key, data, iv),
     );
   }
 
@@ -800,16 +836,23 @@ function macRule(algorithm: MacAlgorithm): (typeof MAC_RULES)[MacAlgorithm] {
   return rule;
 }
 
+/** The block cipher of an opened key (usage policy keeps HMAC keys away from ciphers; this makes sure). */
+function cipherOf(k: Opened): 'tdes' | 'aes' {
+  if (k.algorithm === 'hmac') fail('USAGE_MISMATCH', 'an HMAC key is not a cipher key');
+  return k.algorithm;
+}
+
 /** ECB under a KEK: TDES for a TDES KEK, AES (key length a multiple of 16) for an AES KEK. */
 function ecb(enc: boolean, kek: Opened, data: Buffer): Buffer {
-  if (kek.algorithm === 'aes' && data.length % 16 !== 0) {
+  const alg = cipherOf(kek);
+  if (alg === 'aes' && data.length % 16 !== 0) {
     fail('BAD_KEY_LENGTH', `an AES KEK can carry only keys whose length is a multiple of 16 bytes, not ${data.length}`);
   }
-  return enc ? encrypt(kek.algorithm, 'ecb', kek.key, data) : decrypt(kek.algorithm, 'ecb', kek.key, data);
+  return enc ? encrypt(alg, 'ecb', kek.key, data) : decrypt(alg, 'ecb', kek.key, data);
 }
 
 function describe(usage: KeyUsage, algorithm: KeyAlgorithm, key: Buffer, block: string): WrappedKey {
-  const check = computeKcv(key, { alg: algorithm });
+  const check = keyCheck(key, algorithm);
   const wk: WrappedKey = { usage, algorithm, length: key.length, kcv: toHex(check), block };
   wipe(check);
   return Object.freeze(wk);

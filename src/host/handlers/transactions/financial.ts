@@ -38,6 +38,7 @@ import { pinKeyOf } from '../../mac.js';
 import { requireOperator } from '../../operator-gate.js';
 import { admit, baseResponse, finish, refuseTx, textField, txEvent, type Admitted } from './common.js';
 import { DEFAULT_ACQUIRER_ID, issuerKind, referenceOf, reverseWithIssuer } from './issuer-link.js';
+import { fingerprintPan } from '../../../transactions/pan-fingerprint.js';
 
 /**
  * The duplicate key includes the local date; a retransmission within this long of an entry of
@@ -233,7 +234,7 @@ export async function handleFinancial(ctx: HostContext, req: HostRequest): Promi
   const batchNo = f60[2];
   const ref = { merchantNo: terminal.merchantNo, terminalNo: terminal.terminalNo };
 
-  const fingerprint = await ctx.hsm.panFingerprint(card.pan);
+  const fingerprint = await fingerprintPan(ctx.db, ctx.hsm, card.pan);
   const hash = contentHash(msg, kind, fingerprint);
   const stan = msg.get(11) ?? '';
   const today = localDate(a.now, merchant.timeZone);

@@ -18,6 +18,7 @@ import { reversedKind } from '../../../transactions/messages.js';
 import type { HandlerResult, HostContext, HostRequest } from '../../context.js';
 import { admit, baseResponse, finish, textField, txEvent } from './common.js';
 import { reverseWithIssuer } from './issuer-link.js';
+import { fingerprintPan } from '../../../transactions/pan-fingerprint.js';
 
 export async function handleReversal(ctx: HostContext, req: HostRequest): Promise<HandlerResult> {
   const msg = req.message;
@@ -85,7 +86,7 @@ export async function handleReversal(ctx: HostContext, req: HostRequest): Promis
     await recordReversal(ctx.db, { ...ref, batchNo, stan, amount, reasonCode, originalId: original.id, outcome: 'mismatch', rrn, operatorNo });
     return respond('30');
   }
-  const fingerprint = await ctx.hsm.panFingerprint(card.card.pan);
+  const fingerprint = await fingerprintPan(ctx.db, ctx.hsm, card.card.pan);
   if (fingerprint !== original.panFingerprint) return record('mismatch', original.id, '00');
   if (ctx.issuer === undefined) return record('pending', original.id, '96');
   try {

@@ -26,6 +26,7 @@ import {
 import type { HandlerResult, HostContext, HostRequest } from '../../context.js';
 import { endOperatorSessions } from '../../operator-gate.js';
 import { admit, baseResponse, finish, refuseTx, textField, txEvent } from './common.js';
+import { fingerprintPan } from '../../../transactions/pan-fingerprint.js';
 
 /** The batch after `batchNo` (000001 … 999999, then 000001 again). */
 export function nextBatchNo(batchNo: string): string {
@@ -113,7 +114,7 @@ export async function handleBatchUpload(ctx: HostContext, req: HostRequest): Pro
   for (const r of records) {
     let fingerprint: string | null = null;
     try {
-      fingerprint = await ctx.hsm.panFingerprint(r.pan);
+      fingerprint = await fingerprintPan(ctx.db, ctx.hsm, r.pan);
     } catch {
       fingerprint = null;
     }

@@ -1,0 +1,47 @@
+/**
+ * PAN fingerprints: HMAC-SHA-256 of the PAN under the store's PAN fingerprint key (FPK), made in
+ * the HSM. Journal entries, issuer cards, risk windows and settlement records match cards by it,
+ * so it must not change for the life of the store: the FPK is a key block in pan_fingerprint_keys,
+ * re-wrapped (not replaced) by an LMK rotation.
+ *
+ * The key is created on first use. With a SoftHsm it is the key SoftHsm used to derive from its
+ * LMK before the key was stored (`fingerprintKeyFromLmk`), so stores made earlier keep their
+ * fingerprints; another HSM generates a fresh one.
+ */
+import type { Hsm, WrappedKey } from '../crypto/hsm/hsm.js';
+import { SoftHsm } from '../crypto/hsm/soft-hsm.js';
+import type { Db } from '../store/db.js';
+
+const keys = new WeakMap<Db, Promise<WrappedKey>>();
+
+async function loadOrCreate(db: Db, hsm: Hsm): Promise<WrappedKey> {
+  const read = async (): Promise<WrappedKey | null> => {
+    const r = await db.query<{ key_block: string; key_kcv: string }>('SELECT key_block, key_kcv FROM pan_fingerprint_keys WHERE id = 1');
+    const row = r.rows[0];
+    return row === undefined ? null : { usage: 'FPK', algorithm: 'hmac', length: 32, kcv: row.key_kcv.toUpperCase(), block: row.key_block };
+  };
+  const existing = await read();
+  if (existing !== null) return existing;
+  const k = hsm instanceof SoftHsm ? await hsm.fingerprintKeyFromLmk() : await hsm.generateKey({ usage: 'FPK', algorithm: 'hmac', length: 32 });
+  // Two processes creating it at once: the first insert wins and both use the stored one.
+  await db.query('INSERT INTO pan_fingerprint_keys (id, key_block, key_kcv) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [k.block, k.kcv]);
+  const stored = await read();
+  if (stored === null) throw new Error('PAN fingerprint key could not be stored');
+  return stored;
+}
+
+/** The store's PAN fingerprint key (cached per store handle; a failed load is not cached). */
+export function panFingerprintKey(db: Db, hsm: Hsm): Promise<WrappedKey> {
+  let p = keys.get(db);
+  if (p === undefined) {
+    p = loadOrCreate(db, hsm);
+    keys.set(db, p);
+    p.catch(() => keys.delete(db));
+  }
+  return p;
+}
+
+/** The fingerprint of `pan` in this store: 64 lower-case hex characters. */
+export async function fingerprintPan(db: Db, hsm: Hsm, pan: string): Promise<string> {
+  return hsm.panFingerprint(await panFingerprintKey(db, hsm), pan);
+}
