@@ -11,8 +11,9 @@ import { TerminalClient, isTerminalError } from '../../../terminal/index.js';
 import { operatorSignOff, operatorSignOn, supervisorApprove, type OperatorAnswer } from '../../../terminal/operators.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
-import { printJson, readFileArg, readStdin } from '../../io.js';
-import { describeTerminalFailure, parseMid, parsePort, parseScheme, parseTid, readTmkFile, requireString } from '../sim/options.js';
+import { printJson, readStdin, shownValue } from '../../io.js';
+import { describeTerminalFailure } from '../sim/options.js';
+import { clientOptions, type ConnectionValues } from '../trade/connect.js';
 
 const CONNECTION_OPTIONS = {
   host: { type: 'string', default: '127.0.0.1' },
@@ -27,41 +28,11 @@ const CONNECTION_OPTIONS = {
   json: { type: 'boolean', default: false },
 } as const;
 
-interface ConnectionValues {
-  host?: string | undefined;
-  port?: string | undefined;
-  tid?: string | undefined;
-  mid?: string | undefined;
-  'tmk-file'?: string | undefined;
-  scheme?: string | undefined;
-  timeout?: string | undefined;
-  'tls-ca'?: string | undefined;
-}
 
 /** Connect, sign the terminal on, run `fn`, close; terminal failures become CLI errors (exit 1). */
 async function withTerminal<T>(values: ConnectionValues, fn: (client: TerminalClient) => Promise<T>): Promise<T> {
-  const host = requireString(values.host, '--host');
-  const port = parsePort(values.port, '--port', false);
-  const terminalNo = parseTid(values.tid);
-  const merchantNo = parseMid(values.mid);
-  const keyScheme = parseScheme(values.scheme);
-  const timeoutS = Number(values.timeout ?? '30');
-  if (!(timeoutS > 0)) throw new CliError(`--timeout must be a positive number of seconds, got '${values.timeout}'`);
-  const tmk = readTmkFile(values['tmk-file']);
-  const ca = values['tls-ca'] !== undefined ? readFileArg(values['tls-ca'], '--tls-ca') : undefined;
-  const client = new TerminalClient({
-    host,
-    port,
-    terminalNo,
-    merchantNo,
-    tmk,
-    keyScheme,
-    reconnect: false,
-    autoSignOn: false,
-    requestTimeoutMs: Math.round(timeoutS * 1000),
-    firstStan: (Math.floor(Date.now() / 10) % 999_000) + 1,
-    ...(ca !== undefined ? { tls: { ca } } : {}),
-  });
+  const { options, host, port, tmk } = clientOptions(values, { firstStan: (Math.floor(Date.now() / 10) % 999_000) + 1 });
+  const client = new TerminalClient(options);
   try {
     await client.connect();
     await client.signOn();
@@ -71,6 +42,7 @@ async function withTerminal<T>(values: ConnectionValues, fn: (client: TerminalCl
     throw e;
   } finally {
     await client.close();
+    tmk.fill(0);
   }
 }
 
@@ -84,7 +56,7 @@ async function password(): Promise<string> {
 
 function operatorArg(raw: string | undefined, name: string): string {
   const n = normaliseOperatorNo(raw);
-  if (n === null) throw new CliError(`${name} must be two digits 00-99, got '${String(raw)}'`);
+  if (n === null) throw new CliError(`${name} must be two digits 00-99, got ${raw === undefined ? 'nothing' : shownValue(raw, 3)}`);
   return n;
 }
 
