@@ -11,34 +11,24 @@
 import type { Hsm, WrappedKey } from '../crypto/hsm/hsm.js';
 import { SoftHsm } from '../crypto/hsm/soft-hsm.js';
 import type { Db } from '../store/db.js';
+import { storedKey } from '../store/stored-key.js';
 
 const keys = new WeakMap<Db, Promise<WrappedKey>>();
 
-async function loadOrCreate(db: Db, hsm: Hsm): Promise<WrappedKey> {
-  const read = async (): Promise<WrappedKey | null> => {
-    const r = await db.query<{ key_block: string; key_kcv: string }>('SELECT key_block, key_kcv FROM pan_fingerprint_keys WHERE id = 1');
-    const row = r.rows[0];
-    return row === undefined ? null : { usage: 'FPK', algorithm: 'hmac', length: 32, kcv: row.key_kcv.toUpperCase(), block: row.key_block };
-  };
-  const existing = await read();
-  if (existing !== null) return existing;
-  const k = hsm instanceof SoftHsm ? await hsm.fingerprintKeyFromLmk() : await hsm.generateKey({ usage: 'FPK', algorithm: 'hmac', length: 32 });
-  // Two processes creating it at once: the first insert wins and both use the stored one.
-  await db.query('INSERT INTO pan_fingerprint_keys (id, key_block, key_kcv) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [k.block, k.kcv]);
-  const stored = await read();
-  if (stored === null) throw new Error('PAN fingerprint key could not be stored');
-  return stored;
-}
-
 /** The store's PAN fingerprint key (cached per store handle; a failed load is not cached). */
 export function panFingerprintKey(db: Db, hsm: Hsm): Promise<WrappedKey> {
-  let p = keys.get(db);
-  if (p === undefined) {
-    p = loadOrCreate(db, hsm);
-    keys.set(db, p);
-    p.catch(() => keys.delete(db));
-  }
-  return p;
+  return storedKey(keys, db, {
+    what: 'PAN fingerprint key',
+    async read(d) {
+      const r = await d.query<{ key_block: string; key_kcv: string }>('SELECT key_block, key_kcv FROM pan_fingerprint_keys WHERE id = 1');
+      const row = r.rows[0];
+      return row === undefined ? null : { usage: 'FPK', algorithm: 'hmac', length: 32, kcv: row.key_kcv.toUpperCase(), block: row.key_block };
+    },
+    make: () => (hsm instanceof SoftHsm ? hsm.fingerprintKeyFromLmk() : hsm.generateKey({ usage: 'FPK', algorithm: 'hmac', length: 32 })),
+    async insert(d, k) {
+      await d.query('INSERT INTO pan_fingerprint_keys (id, key_block, key_kcv) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [k.block, k.kcv]);
+    },
+  });
 }
 
 /** The fingerprint of `pan` in this store: 64 lower-case hex characters. */

@@ -7,38 +7,29 @@
 import { randomBytes } from 'node:crypto';
 import type { Hsm, WrappedKey } from '../crypto/hsm/hsm.js';
 import type { Db } from '../store/db.js';
+import { storedKey } from '../store/stored-key.js';
 import { fingerprintPan } from './pan-fingerprint.js';
 
 const keys = new WeakMap<Db, Promise<WrappedKey>>();
 
-async function loadOrCreate(db: Db, hsm: Hsm): Promise<WrappedKey> {
-  const read = async (): Promise<WrappedKey | null> => {
-    const r = await db.query<{ key_block: string; key_kcv: string }>('SELECT key_block, key_kcv FROM journal_keys WHERE id = 1');
-    const row = r.rows[0];
-    if (row === undefined) return null;
-    // AES keys have a 5-byte (CMAC) check value, TDES keys 3 bytes; stores made before the switch
-    // to AES keep their TDES key (the HSM reads the real algorithm from the block).
-    const aes = row.key_kcv.length === 10;
-    return { usage: 'TDK', algorithm: aes ? 'aes' : 'tdes', length: aes ? 32 : 16, kcv: row.key_kcv.toUpperCase(), block: row.key_block };
-  };
-  const existing = await read();
-  if (existing !== null) return existing;
-  const k = await hsm.generateKey({ usage: 'TDK', algorithm: 'aes', length: 32 });
-  await db.query('INSERT INTO journal_keys (id, key_block, key_kcv) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [k.block, k.kcv]);
-  const stored = await read();
-  if (stored === null) throw new Error('journal data key could not be stored');
-  return stored;
-}
-
 /** The journal data key (cached per store handle). */
 export function journalKey(db: Db, hsm: Hsm): Promise<WrappedKey> {
-  let p = keys.get(db);
-  if (p === undefined) {
-    p = loadOrCreate(db, hsm);
-    keys.set(db, p);
-    p.catch(() => keys.delete(db));
-  }
-  return p;
+  return storedKey(keys, db, {
+    what: 'journal data key',
+    async read(d) {
+      const r = await d.query<{ key_block: string; key_kcv: string }>('SELECT key_block, key_kcv FROM journal_keys WHERE id = 1');
+      const row = r.rows[0];
+      if (row === undefined) return null;
+      // AES keys have a 5-byte (CMAC) check value, TDES keys 3 bytes; stores made before the switch
+      // to AES keep their TDES key (the HSM reads the real algorithm from the block).
+      const aes = row.key_kcv.length === 10;
+      return { usage: 'TDK', algorithm: aes ? 'aes' : 'tdes', length: aes ? 32 : 16, kcv: row.key_kcv.toUpperCase(), block: row.key_block };
+    },
+    make: () => hsm.generateKey({ usage: 'TDK', algorithm: 'aes', length: 32 }),
+    async insert(d, k) {
+      await d.query('INSERT INTO journal_keys (id, key_block, key_kcv) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [k.block, k.kcv]);
+    },
+  });
 }
 
 function shape(key: WrappedKey): { ivBytes: number; padTo: number } {

@@ -6,26 +6,26 @@
 import { randomBytes } from 'node:crypto';
 import type { Hsm, WrappedKey } from '../../crypto/hsm/index.js';
 import type { Db } from '../../store/index.js';
+import { storedKey } from '../../store/stored-key.js';
 
 const KEY_NAME = 'totp-tdk';
 
-interface KeyRow {
-  key_block: string;
-  kcv: string;
-}
+const keys = new WeakMap<Db, Promise<WrappedKey>>();
 
-/** The console's TOTP data key, generating it in the HSM on first use. */
-export async function consoleDataKey(db: Db, hsm: Hsm): Promise<WrappedKey> {
-  const read = async (): Promise<WrappedKey | null> => {
-    const r = await db.query<KeyRow>(`SELECT key_block, kcv FROM console_keys WHERE name = $1`, [KEY_NAME]);
-    const row = r.rows[0];
-    return row ? { usage: 'TDK', algorithm: 'aes', length: 32, kcv: row.kcv, block: row.key_block } : null;
-  };
-  const existing = await read();
-  if (existing) return existing;
-  const key = await hsm.generateKey({ usage: 'TDK', algorithm: 'aes', length: 32 });
-  await db.query(`INSERT INTO console_keys (name, key_block, kcv) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`, [KEY_NAME, key.block, key.kcv]);
-  return (await read()) ?? key;
+/** The console's TOTP data key, generating it in the HSM on first use (cached per store handle). */
+export function consoleDataKey(db: Db, hsm: Hsm): Promise<WrappedKey> {
+  return storedKey(keys, db, {
+    what: 'console data key',
+    async read(d) {
+      const r = await d.query<{ key_block: string; kcv: string }>(`SELECT key_block, kcv FROM console_keys WHERE name = $1`, [KEY_NAME]);
+      const row = r.rows[0];
+      return row ? { usage: 'TDK', algorithm: 'aes', length: 32, kcv: row.kcv, block: row.key_block } : null;
+    },
+    make: () => hsm.generateKey({ usage: 'TDK', algorithm: 'aes', length: 32 }),
+    async insert(d, k) {
+      await d.query(`INSERT INTO console_keys (name, key_block, kcv) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING`, [KEY_NAME, k.block, k.kcv]);
+    },
+  });
 }
 
 /** PKCS#7 padding to the AES block. */
