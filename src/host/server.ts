@@ -32,6 +32,7 @@ import { Presence } from './presence.js';
 import { recoverPending, type RecoveryReport } from './recovery.js';
 import { DEFAULT_ROUTES, type Route } from './router.js';
 import { createRrnGenerator } from './rrn.js';
+import { panFingerprintKey } from '../transactions/pan-fingerprint.js';
 
 export interface HostOptions {
   /** TCP port; 0 picks a free one (see RunningHost.port). */
@@ -180,6 +181,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   try {
     // Instances gone for a week that no pending entry names are forgotten.
     await pruneInstances(ctx.db, 7 * 86_400_000);
+    // The PAN fingerprint key exists from the first start on (under the LMK of that start), so a
+    // later LMK rotation re-wraps it instead of a new key being made from the new LMK.
+    await panFingerprintKey(ctx.db, ctx.hsm);
     if (options.recover !== false) {
       recovery = await recoverPending({ db: ctx.db, hsm: ctx.hsm, issuer: ctx.issuer, logger: options.logger, instanceId, liveAgeMs });
     }

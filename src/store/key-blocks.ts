@@ -46,6 +46,7 @@ export function columnName(c: KeyBlockColumn): string {
  * are skipped.
  */
 export async function* keyBlocksOf(db: Db, c: KeyBlockColumn, pageSize = 500): AsyncGenerator<StoredKeyBlock> {
+  listed(c);
   const keys = c.key.map((k) => `${k}::text`).join(', ');
   let after: string[] | null = null;
   for (;;) {
@@ -72,6 +73,11 @@ export async function* keyBlocksOf(db: Db, c: KeyBlockColumn, pageSize = 500): A
   }
 }
 
+/** Table and column names go into the SQL text: only the ones listed above. */
+function listed(c: KeyBlockColumn): void {
+  if (!KEY_BLOCK_COLUMNS.includes(c)) throw new TypeError(`${c.table}.${c.block} is not a listed key-block column`);
+}
+
 function castOf(c: KeyBlockColumn, i: number): string {
   const k = c.key[i]!;
   return k === 'id' || k === 'generation' ? 'bigint' : 'text';
@@ -82,6 +88,7 @@ function castOf(c: KeyBlockColumn, i: number): string {
  * changed it meanwhile). True when the row was updated.
  */
 export async function replaceKeyBlock(db: Db, c: KeyBlockColumn, key: readonly string[], from: string, to: string): Promise<boolean> {
+  listed(c);
   const params: unknown[] = [to, from];
   const match = c.key.map((k, i) => {
     params.push(key[i]);

@@ -31,6 +31,20 @@ export function panFingerprintKey(db: Db, hsm: Hsm): Promise<WrappedKey> {
   });
 }
 
+/**
+ * Before an LMK rotation: a store that has no stored fingerprint key yet (made by an older
+ * version, and no card fingerprinted since) gets the key its fingerprints were made with, derived
+ * from the previous LMK and wrapped under the current one — were it made later from the new LMK,
+ * every stored fingerprint would stop matching. True when the key was stored now.
+ */
+export async function adoptPreviousFingerprintKey(db: Db, hsm: SoftHsm): Promise<boolean> {
+  const r = await db.query('SELECT 1 FROM pan_fingerprint_keys WHERE id = 1');
+  if (r.rowCount > 0) return false;
+  const k = await hsm.fingerprintKeyFromLmk('previous');
+  const ins = await db.query('INSERT INTO pan_fingerprint_keys (id, key_block, key_kcv) VALUES (1, $1, $2) ON CONFLICT (id) DO NOTHING', [k.block, k.kcv]);
+  return ins.rowCount === 1;
+}
+
 /** The fingerprint of `pan` in this store: 64 lower-case hex characters. */
 export async function fingerprintPan(db: Db, hsm: Hsm, pan: string): Promise<string> {
   return hsm.panFingerprint(await panFingerprintKey(db, hsm), pan);

@@ -5,7 +5,7 @@
  * by its fingerprint and its PIN verifies, the sealed PAN opens, the TMK carries new keys — and A
  * opens nothing. Both stores.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,10 @@ import { pinBlockForIssuer, request, terminalPik } from '../issuer/helpers.js';
 import { runCli } from './run-cli.js';
 
 const DATABASE_URL = process.env['DATABASE_URL'];
+
+async function issuerCardsWith(db: Db, fingerprint: string): Promise<unknown[]> {
+  return (await db.query('SELECT card_id FROM issuer_cards WHERE pan_fingerprint = $1', [fingerprint])).rows;
+}
 const backends = [
   { name: 'PGlite (--data)', pg: false, enabled: true },
   { name: 'PostgreSQL (DATABASE_URL, unique schema)', pg: true, enabled: DATABASE_URL !== undefined && DATABASE_URL !== '' },
@@ -196,6 +200,41 @@ for (const backend of backends) {
         await hsm.close();
         await db.close();
       }
+    });
+
+    it('a store that never stored its fingerprint key (made by an older version) keeps its fingerprints through a rotation', async () => {
+      // As a store made before migration 011 under LMK B: the card's fingerprint is the HMAC under
+      // the key SoftHsm derived from B, and no key row exists. Rotating B -> A must store B's key
+      // first, not let A make a new one on first use.
+      const legacyB = Buffer.from(hkdfSync('sha256', Buffer.from(lmkB, 'hex'), Buffer.alloc(0), 'qiandao pan fingerprint v1', 32));
+      const before = createHmac('sha256', legacyB).update(pan).digest('hex');
+      const db = await openDirect();
+      try {
+        await db.query('DELETE FROM pan_fingerprint_keys');
+        await db.query('UPDATE issuer_cards SET pan_fingerprint = $1', [before]);
+        expect((await issuerCardsWith(db, before)).length).toBe(1);
+      } finally {
+        await db.close();
+      }
+      const missing = await cli('lmk', 'check', '--lmk-file', fileB);
+      expect(missing.code).toBe(1);
+      expect(missing.stdout).toContain('pan_fingerprint_keys.key_block row 1: missing although PAN fingerprints are stored');
+      const r = await cli('lmk', 'rewrap', '--lmk-file', fileA, '--previous-lmk-file', fileB, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ fingerprintKeyAdopted: true, failed: 0 });
+      const db2 = await openDirect();
+      const hsmA = await hsmWith(lmkA);
+      try {
+        expect(await fingerprintPan(db2, hsmA, pan)).toBe(before);
+        expect(await (await openIssuerSimulator({ db: db2, hsm: hsmA })).findCardByPan(pan)).toBeDefined();
+      } finally {
+        await hsmA.close();
+        await db2.close();
+      }
+      // and back to B for the next test
+      const back = await cli('lmk', 'rewrap', '--lmk-file', fileB, '--previous-lmk-file', fileA, '--json');
+      expect(back.code, back.stderr).toBe(0);
+      expect(JSON.parse(back.stdout)).toMatchObject({ fingerprintKeyAdopted: false, failed: 0 });
     });
 
     it('check names a damaged block by table, column and row, without showing it', async () => {

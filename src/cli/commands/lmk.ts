@@ -14,7 +14,7 @@
  * Exit codes: 0 all blocks done / fine · 1 some block could not be opened, changed, or its check
  * value differs (each named by table, column and row; no key material) · 2 bad input.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { WrappedKey } from '../../crypto/hsm/hsm.js';
 import type { SoftHsm } from '../../crypto/hsm/soft-hsm.js';
@@ -24,6 +24,7 @@ import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { printJson } from '../io.js';
 import { STORE_OPTIONS, STORE_USAGE, openHsmFrom, withStore } from '../store-options.js';
+import { adoptPreviousFingerprintKey } from '../../transactions/pan-fingerprint.js';
 import { cliActor } from './admin/common.js';
 
 interface ColumnReport {
@@ -103,11 +104,33 @@ function printReports(title: string, reports: ColumnReport[], write: boolean): v
 }
 
 function readPreviousLmkFile(path: string): string {
+  let text: string;
   try {
-    return readFileSync(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new CliError(`cannot read --previous-lmk-file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  // As SoftHsm says of the LMK file: others must not be able to read it.
+  if ((statSync(path).mode & 0o077) !== 0) process.stderr.write(`qiandao: warning: --previous-lmk-file ${path} is readable by group or others (chmod 600)\n`);
+  return text;
+}
+
+/** Run the walk; a store failure halfway (rows done so far are safe: each was its own write) is exit 1, not bad input. */
+async function walking<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`${what} stopped: ${e instanceof Error ? e.message : String(e)}; blocks written so far are complete, run it again`, 1);
+  }
+}
+
+/** Rows that hold a PAN fingerprint (journal, issuer cards): a store without its fingerprint key but with these cannot be checked. */
+async function fingerprintsStored(db: Db): Promise<boolean> {
+  const r = await db.query(
+    `SELECT 1 FROM journal WHERE pan_fingerprint IS NOT NULL UNION ALL SELECT 1 FROM issuer_cards LIMIT 1`,
+  );
+  return r.rowCount > 0;
 }
 
 const REWRAP_USAGE =
@@ -133,23 +156,31 @@ export const lmkRewrapCommand: Command = {
     const hsm = await openHsmFrom(values, process.env, previousHex !== undefined ? { lmkHex: previousHex } : {});
     try {
       if (hsm.previousLmkKcv === hsm.lmkKcv) throw new CliError(`the previous LMK is the current one (check value ${hsm.lmkKcv}): nothing to rotate`);
+      let adopted = false;
       const reports = await withStore(values, async (db) => {
         const out: ColumnReport[] = [];
-        for (const c of KEY_BLOCK_COLUMNS) out.push(await walk(db, hsm, c, true));
+        await walking('lmk rewrap', async () => {
+          adopted = await adoptPreviousFingerprintKey(db, hsm);
+          for (const c of KEY_BLOCK_COLUMNS) out.push(await walk(db, hsm, c, true));
+        });
         const t = totals(out);
         await appendEvent(db, {
           type: 'lmk.rewrapped',
           ok: t.failed === 0 && t.changed === 0,
-          detail: { lmkKcv: hsm.lmkKcv, previousLmkKcv: hsm.previousLmkKcv, ...t },
+          detail: { lmkKcv: hsm.lmkKcv, previousLmkKcv: hsm.previousLmkKcv, ...t, fingerprintKeyAdopted: adopted },
           ...cliActor(),
           resource: 'lmk',
         });
         return out;
       });
       const t = totals(reports);
-      if (values.json) printJson({ lmkKcv: hsm.lmkKcv, previousLmkKcv: hsm.previousLmkKcv, ...t, columns: reports });
+      if (values.json) printJson({ lmkKcv: hsm.lmkKcv, previousLmkKcv: hsm.previousLmkKcv, ...t, fingerprintKeyAdopted: adopted, columns: reports });
       else {
+        if (adopted) process.stdout.write('the store had no PAN fingerprint key yet: stored the one its fingerprints were made with (from the previous LMK)\n');
         printReports(`re-wrapping key blocks from LMK ${hsm.previousLmkKcv ?? '?'} (previous) to LMK ${hsm.lmkKcv} (current):`, reports, true);
+        if (t.rewrapped === 0 && t.current > 0 && t.failed === 0) {
+          process.stdout.write('no block was under the previous LMK: fine for a re-run; on a first run, check that the two LMKs are not swapped\n');
+        }
         process.stdout.write(
           `${t.rewrapped} re-wrapped, ${t.current} already current, ${t.changed} changed meanwhile, ${t.failed} failed` +
             (t.failed === 0 && t.changed === 0 ? '; next: `qiandao lmk check` with the new LMK alone\n' : '\n'),
@@ -173,11 +204,18 @@ export const lmkCheckCommand: Command = {
     const env = { ...process.env, QIANDAO_PREVIOUS_LMK: undefined };
     const hsm = await openHsmFrom(values, env);
     try {
-      const reports = await withStore(values, async (db) => {
-        const out: ColumnReport[] = [];
-        for (const c of KEY_BLOCK_COLUMNS) out.push(await walk(db, hsm, c, false));
-        return out;
-      });
+      const reports = await withStore(values, async (db) =>
+        walking('lmk check', async () => {
+          const out: ColumnReport[] = [];
+          for (const c of KEY_BLOCK_COLUMNS) out.push(await walk(db, hsm, c, false));
+          const fpk = out.find((r) => r.column === 'pan_fingerprint_keys.key_block');
+          if (fpk !== undefined && fpk.blocks === 0 && (await fingerprintsStored(db))) {
+            // Made on first use from whatever LMK is current then: after a rotation, from the wrong one.
+            fpk.failed.push({ row: '1', reason: 'missing although PAN fingerprints are stored (docs/hsm.md, "LMK rotation")' });
+          }
+          return out;
+        }),
+      );
       const t = totals(reports);
       if (values.json) printJson({ lmkKcv: hsm.lmkKcv, blocks: t.blocks, fine: t.current, failed: t.failed, columns: reports });
       else {

@@ -752,13 +752,17 @@ export class SoftHsm implements Hsm {
 
   /**
    * The PAN fingerprint key of stores made before the key was stored: HKDF-SHA-256 of the LMK
-   * (info "qiandao pan fingerprint v1"), the key SoftHsm used to derive on its own. Wrapped as an
-   * FPK block so that such a store keeps its fingerprints and, from then on, carries the key
-   * through an LMK rotation like any other block (src/transactions/pan-fingerprint.ts).
+   * (info "qiandao pan fingerprint v1"), the key SoftHsm used to derive on its own. Wrapped (under
+   * the current LMK) as an FPK block so that such a store keeps its fingerprints and, from then on,
+   * carries the key through an LMK rotation like any other block
+   * (src/transactions/pan-fingerprint.ts). `from: 'previous'` derives it from the previous LMK: a
+   * rotation of a store whose key was never stored (`qiandao lmk rewrap`).
    */
-  async fingerprintKeyFromLmk(): Promise<WrappedKey> {
+  async fingerprintKeyFromLmk(from: 'current' | 'previous' = 'current'): Promise<WrappedKey> {
     return guard(() => {
-      const key = Buffer.from(hkdfSync('sha256', this.#currentLmk(), Buffer.alloc(0), 'qiandao pan fingerprint v1', 32));
+      const lmk = from === 'current' ? this.#currentLmk() : this.#previous;
+      if (lmk === null || this.#closed) fail('BAD_LMK', from === 'previous' ? 'no previous LMK is loaded' : 'the HSM is closed');
+      const key = Buffer.from(hkdfSync('sha256', lmk, Buffer.alloc(0), 'qiandao pan fingerprint v1', 32));
       try {
         return this.#wrapNew('FPK', 'hmac', key);
       } finally {
