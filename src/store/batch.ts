@@ -81,15 +81,7 @@ export class Batcher<I, O> {
   #kick(): void {
     if (this.#scheduled) return;
     if (!this.#canSend()) {
-      // Calls left waiting behind a batch in flight: look again when that batch turns slow.
-      const oldest = this.#sentAt[0];
-      if (this.#timer === undefined && oldest !== undefined && this.#queue.length > 0 && this.#running < this.opts.maxConcurrent) {
-        this.#timer = setTimeout(() => {
-          this.#timer = undefined;
-          this.#kick();
-        }, Math.max(1, Math.ceil(oldest + (this.opts.parallelAfterMs ?? PARALLEL_AFTER_MS) - performance.now())));
-        this.#timer.unref();
-      }
+      this.#wakeWhenSlow();
       return;
     }
     this.#scheduled = true;
@@ -97,6 +89,17 @@ export class Batcher<I, O> {
       this.#scheduled = false;
       this.#dispatch();
     });
+  }
+
+  /** Calls left waiting behind a batch in flight: look again when that batch turns slow. */
+  #wakeWhenSlow(): void {
+    const oldest = this.#sentAt[0];
+    if (this.#timer !== undefined || oldest === undefined || this.#queue.length === 0 || this.#running >= this.opts.maxConcurrent) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#kick();
+    }, Math.max(1, Math.ceil(oldest + (this.opts.parallelAfterMs ?? PARALLEL_AFTER_MS) - performance.now())));
+    this.#timer.unref();
   }
 
   #dispatch(): void {
@@ -115,6 +118,8 @@ export class Batcher<I, O> {
       };
       void this.#run(batch, release).finally(release);
     }
+    // More than one batch's worth arrived at once: what is left waits for the timer, like any other.
+    this.#wakeWhenSlow();
   }
 
   async #run(batch: Pending<I, O>[], release: () => void): Promise<void> {

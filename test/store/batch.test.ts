@@ -132,6 +132,30 @@ describe('a second batch while one is in flight (maxConcurrent 2)', () => {
   });
 });
 
+describe('more than one batch at once', () => {
+  it('sends the rest of an oversized queue beside a slow first batch once it has run PARALLEL_AFTER_MS', async () => {
+    const batches: number[][] = [];
+    const gates: Array<() => void> = [];
+    const b = new Batcher<number, number>(db, {
+      single: (_d, x) => Promise.resolve(x),
+      many: async (_d, xs) => {
+        batches.push([...xs]);
+        await new Promise<void>((r) => gates.push(r));
+        return [...xs];
+      },
+      maxBatch: 10,
+      maxConcurrent: 2,
+      parallelAfterMs: 20,
+    });
+    // 13 calls in one turn: a batch of 10 goes out, 3 (fewer than PARALLEL_BATCH_MIN) are left and no call comes after them.
+    const calls = Array.from({ length: 13 }, (_, i) => b.call(i));
+    await waitUntil(() => batches.length === 2);
+    expect(batches.map((x) => x.length)).toEqual([10, 3]);
+    gates.splice(0).forEach((g) => g());
+    expect(await Promise.all(calls)).toEqual(Array.from({ length: 13 }, (_, i) => i));
+  });
+});
+
 async function waitUntil(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
