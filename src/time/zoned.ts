@@ -63,7 +63,7 @@ function offsetAt(ms: number, timeZone: string): number {
 }
 
 /**
- * Per zone, the UTC minute last asked about and the zone's offset during all of it. Intl's
+ * Per zone, the latest UTC minute asked about and the zone's offset during all of it. Intl's
  * formatToParts costs ~15 µs and the host needs local time for every response, so the offset is
  * looked up once per zone and minute and the parts are then plain arithmetic. Only a minute whose
  * first and last second have the same offset is cached (a zone's rule change inside a UTC minute —
@@ -71,11 +71,18 @@ function offsetAt(ms: number, timeZone: string): number {
  */
 const minuteOffsets = new Map<string, { minute: number; offset: number | null }>();
 
+/** Forget the cached offsets (for tests: the cache never needs clearing otherwise). */
+export function clearZoneCache(): void {
+  minuteOffsets.clear();
+}
+
 /** The wall-clock parts of `at` in `timeZone`; RangeError for an unknown zone. */
 export function zonedParts(at: Date, timeZone: string): ZonedParts {
   const ms = at.getTime();
   const minute = Math.floor(ms / 60_000);
   let entry = minuteOffsets.get(timeZone);
+  // An earlier minute (a report over past entries) is one Intl call, and leaves the cache to "now".
+  if (entry !== undefined && minute < entry.minute) return intlParts(at, timeZone);
   if (entry === undefined || entry.minute !== minute) {
     const start = offsetAt(minute * 60_000, timeZone);
     entry = { minute, offset: start === offsetAt(minute * 60_000 + 59_000, timeZone) ? start : null };
