@@ -397,12 +397,13 @@ export class TerminalClient extends EventEmitter<TerminalEvents> {
     if (p === undefined || mti !== p.responseMti) {
       // Nobody waits for this answer: it came after its request timed out (the STAN may be in use
       // again: a reversal 0400 repeats its original's STAN, and the late 0210 must not answer it).
+      // Stale, so its processing requirement and response code are not acted on either.
       this.emit('unmatchedResponse', { mti, stan });
-    } else {
-      this.pending.delete(p.stan);
-      clearTimeout(p.timer);
-      p.resolve(response);
+      return;
     }
+    this.pending.delete(p.stan);
+    clearTimeout(p.timer);
+    p.resolve(response);
     this.obey(response.header.processingRequirement, mti);
     if (mti !== '0810') {
       let code: string | undefined;
