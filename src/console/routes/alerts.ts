@@ -1,7 +1,8 @@
 /**
  * /api/alerts: monitoring alerts (sign-on monitor, risk rules) for the people watching terminals.
- * Read with terminal.read, acknowledge with terminal.write; merchant administrators see and
- * acknowledge only their merchants' alerts (alerts not tied to a merchant are platform-only).
+ * Read with alert.read (administrators and auditors), acknowledge with alert.ack (administrators);
+ * merchant administrators see and acknowledge only their merchants' alerts (alerts not tied to a
+ * merchant are not shown to them).
  */
 import type { FastifyInstance } from 'fastify';
 import { acknowledgeAlert, getAlert, listAlerts, RiskError, type Alert, type AlertSeverity, type ListAlertsOptions } from '../../risk/index.js';

@@ -8,6 +8,7 @@
 import { parseArgs } from 'node:util';
 import { isPermission, normaliseOperatorNo } from '../../../operators/index.js';
 import { TerminalClient, isTerminalError } from '../../../terminal/index.js';
+import { clockStan } from '../../../terminal/trade.js';
 import { operatorSignOff, operatorSignOn, supervisorApprove, type OperatorAnswer } from '../../../terminal/operators.js';
 import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
@@ -28,12 +29,14 @@ const CONNECTION_OPTIONS = {
   json: { type: 'boolean', default: false },
 } as const;
 
-
 /** Connect, sign the terminal on, run `fn`, close; terminal failures become CLI errors (exit 1). */
 async function withTerminal<T>(values: ConnectionValues, fn: (client: TerminalClient) => Promise<T>): Promise<T> {
-  const { options, host, port, tmk } = clientOptions(values, { firstStan: (Math.floor(Date.now() / 10) % 999_000) + 1 });
-  const client = new TerminalClient(options);
+  const { options, host, port, tmk } = clientOptions(values, { firstStan: clockStan() });
+  // --operator here names the operator of the message that follows, not the sign-on's field 63.
+  const { operatorNo: _signOnOperator, ...withoutOperator } = options;
+  let client: TerminalClient | undefined;
   try {
+    client = new TerminalClient(withoutOperator);
     await client.connect();
     await client.signOn();
     return await fn(client);
@@ -41,7 +44,7 @@ async function withTerminal<T>(values: ConnectionValues, fn: (client: TerminalCl
     if (isTerminalError(e)) throw new CliError(describeTerminalFailure(e, host, port), e.reason === 'BAD_ARGUMENT' ? 2 : 1);
     throw e;
   } finally {
-    await client.close();
+    await client?.close();
     tmk.fill(0);
   }
 }

@@ -112,12 +112,9 @@ export async function handleBatchUpload(ctx: HostContext, req: HostRequest): Pro
   if (settlement.closedAt !== null) return refuse('12', `batch ${batchNo} is already closed`);
   let matched = 0;
   for (const r of records) {
-    let fingerprint: string | null = null;
-    try {
-      fingerprint = await fingerprintPan(ctx.db, ctx.hsm, r.pan);
-    } catch {
-      fingerprint = null;
-    }
+    // A record whose PAN is not a PAN is kept without a fingerprint (it matches nothing); a failure
+    // to make the fingerprint (store, HSM) is not swallowed.
+    const fingerprint = /^[0-9]{12,19}$/.test(r.pan) ? await fingerprintPan(ctx.db, ctx.hsm, r.pan) : null;
     const ok = await recordBatchUpload(ctx.db, {
       ...ref,
       uploadStan: msg.get(11) ?? '000000',
