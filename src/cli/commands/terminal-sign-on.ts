@@ -13,7 +13,7 @@ import type { Command } from '../command.js';
 import { CliError } from '../errors.js';
 import { printJson } from '../io.js';
 import { describeTerminalFailure } from './sim/options.js';
-import { clientOptions } from './trade/connect.js';
+import { TERMINAL_OPTIONS, clientOptions } from './trade/connect.js';
 
 const REQUIREMENT_NAMES: Record<number, string> = Object.fromEntries(Object.entries(ProcessingRequirement).map(([k, v]) => [v, k]));
 
@@ -29,18 +29,7 @@ export const terminalSignOnCommand: Command = {
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        port: { type: 'string' },
-        tid: { type: 'string' },
-        mid: { type: 'string' },
-        'tmk-file': { type: 'string' },
-        scheme: { type: 'string', default: '004' },
-        operator: { type: 'string', default: '01' },
-        timeout: { type: 'string', default: '30' },
-        'tls-ca': { type: 'string' },
-        json: { type: 'boolean', default: false },
-      },
+      options: TERMINAL_OPTIONS,
     });
     const { options, host, port, terminalNo, merchantNo, tmk } = clientOptions(values);
     const keyScheme = options.keyScheme;

@@ -14,20 +14,8 @@ import type { Command } from '../../command.js';
 import { CliError } from '../../errors.js';
 import { printJson, readStdin, shownValue } from '../../io.js';
 import { describeTerminalFailure } from '../sim/options.js';
-import { clientOptions, type ConnectionValues } from '../trade/connect.js';
+import { TERMINAL_OPTIONS, clientOptions, type ConnectionValues } from '../trade/connect.js';
 
-const CONNECTION_OPTIONS = {
-  host: { type: 'string', default: '127.0.0.1' },
-  port: { type: 'string' },
-  tid: { type: 'string' },
-  mid: { type: 'string' },
-  'tmk-file': { type: 'string' },
-  scheme: { type: 'string', default: '004' },
-  operator: { type: 'string', default: '01' },
-  timeout: { type: 'string', default: '30' },
-  'tls-ca': { type: 'string' },
-  json: { type: 'boolean', default: false },
-} as const;
 
 /** Connect, sign the terminal on, run `fn`, close; terminal failures become CLI errors (exit 1). */
 async function withTerminal<T>(values: ConnectionValues, fn: (client: TerminalClient) => Promise<T>): Promise<T> {
@@ -76,7 +64,7 @@ const signOn: Command = {
   summary: 'Sign the terminal on, then an operator (password checked by the host)',
   usage: SIGN_ON_USAGE,
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: CONNECTION_OPTIONS });
+    const { values } = parseArgs({ args: argv, options: TERMINAL_OPTIONS });
     const op = operatorArg(values.operator, '--operator');
     const pw = await password();
     const a = await withTerminal(values, (client) => operatorSignOn(client, op, pw));
@@ -90,7 +78,7 @@ const signOff: Command = {
   summary: 'Sign an operator off at a terminal',
   usage: SIGN_OFF_USAGE,
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: CONNECTION_OPTIONS });
+    const { values } = parseArgs({ args: argv, options: TERMINAL_OPTIONS });
     const op = operatorArg(values.operator, '--operator');
     report(`operator ${op} sign-off`, await withTerminal(values, (client) => operatorSignOff(client, op)), values.json);
   },
@@ -102,7 +90,7 @@ const approve: Command = {
   summary: 'A supervisor approves one request (e.g. a refund) for the operator signed on at a terminal',
   usage: APPROVE_USAGE,
   async run(argv) {
-    const { values } = parseArgs({ args: argv, options: { ...CONNECTION_OPTIONS, permission: { type: 'string' }, approver: { type: 'string', default: '00' } } });
+    const { values } = parseArgs({ args: argv, options: { ...TERMINAL_OPTIONS, permission: { type: 'string' }, approver: { type: 'string', default: '00' } } });
     const permission = values.permission;
     if (!isPermission(permission)) throw new CliError(`--permission must be sale, balance, void, refund, settle, manage-operators, reprint or preauth\nUsage: ${APPROVE_USAGE}`);
     const approver = operatorArg(values.approver, '--approver');

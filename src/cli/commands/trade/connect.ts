@@ -18,8 +18,8 @@ import { CliError } from '../../errors.js';
 import { readFileArg, readSecretFile, shownValue } from '../../io.js';
 import { describeTerminalFailure, parseMid, parsePort, parseScheme, parseTid, readTmkFile, requireString } from '../sim/options.js';
 
-/** parseArgs options every `qiandao terminal <transaction>` accepts. */
-export const CONNECTION_OPTIONS = {
+/** parseArgs options every `qiandao terminal …` command accepts: where the host is, who the terminal is. */
+export const TERMINAL_OPTIONS = {
   host: { type: 'string', default: '127.0.0.1' },
   port: { type: 'string' },
   tid: { type: 'string' },
@@ -27,12 +27,17 @@ export const CONNECTION_OPTIONS = {
   'tmk-file': { type: 'string' },
   scheme: { type: 'string', default: '004' },
   operator: { type: 'string', default: '01' },
-  'operator-password-file': { type: 'string' },
-  'operator-password-stdin': { type: 'boolean', default: false },
   timeout: { type: 'string', default: '30' },
   'tls-ca': { type: 'string' },
-  state: { type: 'string' },
   json: { type: 'boolean', default: false },
+} as const;
+
+/** parseArgs options every `qiandao terminal <transaction>` accepts. */
+export const CONNECTION_OPTIONS = {
+  ...TERMINAL_OPTIONS,
+  'operator-password-file': { type: 'string' },
+  'operator-password-stdin': { type: 'boolean', default: false },
+  state: { type: 'string' },
 } as const;
 
 /** How the operator password may be given, for usage strings. */
