@@ -1,30 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { SoftHsm } from '../../src/crypto/hsm/soft-hsm.js';
 import { openIssuerSimulator } from '../../src/issuer/simulator.js';
-import { dropSchema, listEvents, openStore, type Db } from '../../src/store/index.js';
+import { listEvents, type Db } from '../../src/store/index.js';
 import { generateTestPan, isLuhnValid, parseTrack2 } from '../../src/terminal/card.js';
 import { pinBlockForIssuer, request, terminalPik } from '../issuer/helpers.js';
+import { CLI_BACKENDS, cliStore } from './cli-store.js';
 import { runCli, runCliOnTty } from './run-cli.js';
 
-const DATABASE_URL = process.env['DATABASE_URL'];
-
-
-const backends = [
-  { name: 'PGlite (--data)', pg: false, enabled: true },
-  { name: 'PostgreSQL (DATABASE_URL, unique schema)', pg: true, enabled: DATABASE_URL !== undefined && DATABASE_URL !== '' },
-];
-
-for (const backend of backends) {
+for (const backend of CLI_BACKENDS) {
   describe.skipIf(!backend.enabled)(`card commands on ${backend.name}`, () => {
-    const schema = `qd_test_${process.pid}_card_${Date.now().toString(36)}`;
-    let dir = '';
-    let store: string[] = [];
-    const cli = (...args: string[]) => runCli([...args, ...store]);
+    const store = cliStore(backend, 'card', ['--dev-lmk']);
+    const cli = (...args: string[]) => runCli([...args, ...store.args]);
     /** The CLI with `stdin` as piped standard input (the PIN and, with --pan -, the card number). */
-    const cliIn = (stdin: string | undefined, ...args: string[]) => runCli([...args, ...store], stdin);
+    const cliIn = (stdin: string | undefined, ...args: string[]) => runCli([...args, ...store.args], stdin);
     const cardCount = async (): Promise<number> => {
       const r = await cli('card', 'list', '--json');
       expect(r.code, r.stderr).toBe(0);
@@ -33,7 +22,7 @@ for (const backend of backends) {
     /** Approve with `pin`, decline 55 with `wrongPin`: the PIN the CLI enrolled is the one verified. */
     const expectPinVerifies = async (cardPan: string, pin: string, wrongPin: string): Promise<void> => {
       const db = await openDirect();
-      const hsm = await SoftHsm.open({ lmkFile: join(dir, 'lmk.hex'), env: {} });
+      const hsm = await SoftHsm.open({ lmkFile: join(store.dir, 'lmk.hex'), env: {} });
       try {
         const sim = await openIssuerSimulator({ db, hsm });
         const pik = await terminalPik(hsm);
@@ -46,24 +35,10 @@ for (const backend of backends) {
         await hsm.close();
       }
     };
-    const openDirect = (): Promise<Db> => (backend.pg ? openStore({ url: DATABASE_URL!, schema }) : openStore({ dataDir: join(dir, 'pglite') }));
+    const openDirect = (): Promise<Db> => store.open();
 
     beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'qiandao-card-'));
-      store = backend.pg ? ['--database-url', DATABASE_URL!, '--schema', schema, '--data', dir, '--dev-lmk'] : ['--data', dir, '--dev-lmk'];
-      vi.stubEnv('DATABASE_URL', '');
-      vi.stubEnv('QIANDAO_LMK', '');
-    });
-
-    afterAll(async () => {
-      vi.unstubAllEnvs();
-      if (backend.pg) {
-        const db = await openStore({ url: DATABASE_URL!, schema, migrate: false });
-        await dropSchema(db);
-        await db.close();
-      }
-      rmSync(dir, { recursive: true, force: true });
-    });
+      });
 
     let pan = '';
     let cardId = '';
@@ -81,7 +56,7 @@ for (const backend of backends) {
 
       // The card works at the issuer with the PIN read from standard input.
       const db = await openDirect();
-      const hsm = await SoftHsm.open({ lmkFile: join(dir, 'lmk.hex'), env: {} });
+      const hsm = await SoftHsm.open({ lmkFile: join(store.dir, 'lmk.hex'), env: {} });
       try {
         const sim = await openIssuerSimulator({ db, hsm });
         const pik = await terminalPik(hsm);
@@ -161,7 +136,7 @@ for (const backend of backends) {
 
     it('card add on a terminal prompts for the card number and the PIN without echo', async () => {
       const chosen = generateTestPan();
-      const r = await runCliOnTty(['card', 'add', '--pan', '-', '--pin-stdin', '--balance', '5000', '--json', ...store], [`${chosen}\r`, '2x\u007f4680\r']);
+      const r = await runCliOnTty(['card', 'add', '--pan', '-', '--pin-stdin', '--balance', '5000', '--json', ...store.args], [`${chosen}\r`, '2x\u007f4680\r']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.rawModes).toEqual([true, false]);
       // the prompts only: nothing typed reaches stderr
@@ -170,7 +145,7 @@ for (const backend of backends) {
       await expectPinVerifies(chosen, '24680', '42680');
 
       const before = await cardCount();
-      const cancelled = await runCliOnTty(['card', 'add', '--pin-stdin', ...store], ['24\u0003']);
+      const cancelled = await runCliOnTty(['card', 'add', '--pin-stdin', ...store.args], ['24\u0003']);
       expect(cancelled.code).toBe(130);
       expect(cancelled.stderr).toBe('the PIN (--pin-stdin): \nqiandao: cancelled at the prompt\n');
       expect(await cardCount()).toBe(before);

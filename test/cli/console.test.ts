@@ -1,43 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { SoftHsm } from '../../src/crypto/hsm/soft-hsm.js';
 import { startConsole } from '../../src/console/index.js';
 import { base32Decode, totp } from '../../src/console/auth/totp.js';
-import { dropSchema, openStore, type Db } from '../../src/store/index.js';
+import type { Db } from '../../src/store/index.js';
+import { CLI_BACKENDS, cliStore } from './cli-store.js';
 import { runCli } from './run-cli.js';
 
-const DATABASE_URL = process.env['DATABASE_URL'];
-const backends = [
-  { name: 'PGlite (--data)', enabled: true, pg: false },
-  { name: 'PostgreSQL (DATABASE_URL, unique schema)', enabled: DATABASE_URL !== undefined && DATABASE_URL !== '', pg: true },
-];
-
-for (const backend of backends) {
+for (const backend of CLI_BACKENDS) {
   describe.skipIf(!backend.enabled)(`user and console commands on ${backend.name}`, () => {
-    const schema = `qd_test_${process.pid}_console_${Date.now().toString(36)}`;
-    let dir = '';
-    let store: string[] = [];
-    const cli = (...args: string[]) => runCli([...args, ...store]);
-    const openDirect = (): Promise<Db> => (backend.pg ? openStore({ url: DATABASE_URL!, schema }) : openStore({ dataDir: join(dir, 'pglite') }));
+    const store = cliStore(backend, 'console');
+    const cli = (...args: string[]) => runCli([...args, ...store.args]);
+    const openDirect = (): Promise<Db> => store.open();
 
     beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'qiandao-console-'));
-      store = backend.pg ? ['--database-url', DATABASE_URL!, '--schema', schema, '--data', dir] : ['--data', dir];
-      vi.stubEnv('DATABASE_URL', '');
-      vi.stubEnv('QIANDAO_LMK', '');
-    });
-
-    afterAll(async () => {
-      vi.unstubAllEnvs();
-      if (backend.pg) {
-        const db = await openStore({ url: DATABASE_URL!, schema, migrate: false });
-        await dropSchema(db);
-        await db.close();
-      }
-      rmSync(dir, { recursive: true, force: true });
-    });
+      });
 
     it('user add prints a one-time password and TOTP URI that sign in to the API', async () => {
       const add = await cli('user', 'add', '--username', 'root-admin', '--role', 'platform-admin', '--dev-lmk');
@@ -56,7 +33,7 @@ for (const backend of backends) {
 
       // The API started over the same store and LMK accepts the printed credentials.
       const db = await openDirect();
-      const hsm = await SoftHsm.open({ lmkFile: join(dir, 'lmk.hex'), env: {} });
+      const hsm = await SoftHsm.open({ lmkFile: join(store.dir, 'lmk.hex'), env: {} });
       const running = await startConsole({ db, hsm, port: 0 });
       try {
         const r = await fetch(`http://127.0.0.1:${running.port}/api/auth/sign-in`, {

@@ -6,29 +6,23 @@
  * opens nothing. Both stores.
  */
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { SoftHsm } from '../../src/crypto/hsm/soft-hsm.js';
 import { toHex } from '../../src/crypto/cipher.js';
 import { consoleDataKey } from '../../src/console/auth/secret-box.js';
 import { openIssuerSimulator } from '../../src/issuer/simulator.js';
-import { addMerchant, addTerminal, dropSchema, issueKeys, listEvents, openStore, type Db } from '../../src/store/index.js';
+import { addMerchant, addTerminal, issueKeys, listEvents, type Db } from '../../src/store/index.js';
 import { fingerprintPan } from '../../src/transactions/pan-fingerprint.js';
 import { openPan, sealPan } from '../../src/transactions/pan-vault.js';
 import { pinBlockForIssuer, request, terminalPik } from '../issuer/helpers.js';
+import { CLI_BACKENDS, cliStore } from './cli-store.js';
 import { runCli } from './run-cli.js';
-
-const DATABASE_URL = process.env['DATABASE_URL'];
 
 async function issuerCardsWith(db: Db, fingerprint: string): Promise<unknown[]> {
   return (await db.query('SELECT card_id FROM issuer_cards WHERE pan_fingerprint = $1', [fingerprint])).rows;
 }
-const backends = [
-  { name: 'PGlite (--data)', pg: false, enabled: true },
-  { name: 'PostgreSQL (DATABASE_URL, unique schema)', pg: true, enabled: DATABASE_URL !== undefined && DATABASE_URL !== '' },
-];
 const MID = '898110070110001';
 const TID = '10000001';
 
@@ -42,17 +36,15 @@ interface Report {
   columns: Array<{ column: string; blocks: number; failed: Array<{ row: string; reason: string }> }>;
 }
 
-for (const backend of backends) {
+for (const backend of CLI_BACKENDS) {
   describe.skipIf(!backend.enabled)(`LMK rotation on ${backend.name}`, () => {
-    const schema = `qd_test_${process.pid}_lmk_${Date.now().toString(36)}`;
+    const store = cliStore(backend, 'lmk');
     const lmkA = randomBytes(32).toString('hex');
     const lmkB = randomBytes(32).toString('hex');
-    let dir = '';
-    let store: string[] = [];
     let fileA = '';
     let fileB = '';
-    const cli = (...args: string[]) => runCli([...args, ...store]);
-    const openDirect = (): Promise<Db> => (backend.pg ? openStore({ url: DATABASE_URL!, schema }) : openStore({ dataDir: join(dir, 'pglite') }));
+    const cli = (...args: string[]) => runCli([...args, ...store.args]);
+    const openDirect = (): Promise<Db> => store.open();
     const hsmWith = (lmkHex: string): Promise<SoftHsm> => SoftHsm.open({ lmkHex, env: {}, logger: { warn: () => undefined } });
     const json = (stdout: string): Report => JSON.parse(stdout) as Report;
 
@@ -62,14 +54,10 @@ for (const backend of backends) {
     let tmkKcv = '';
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'qiandao-lmk-'));
-      fileA = join(dir, 'lmk-a.hex');
-      fileB = join(dir, 'lmk-b.hex');
+      fileA = join(store.dir, 'lmk-a.hex');
+      fileB = join(store.dir, 'lmk-b.hex');
       writeFileSync(fileA, `# LMK A\n${lmkA}\n`, { mode: 0o600 });
       writeFileSync(fileB, `${lmkB}\n`, { mode: 0o600 });
-      store = backend.pg ? ['--database-url', DATABASE_URL!, '--schema', schema, '--data', dir] : ['--data', dir];
-      vi.stubEnv('DATABASE_URL', '');
-      vi.stubEnv('QIANDAO_LMK', '');
       vi.stubEnv('QIANDAO_PREVIOUS_LMK', '');
 
       // Everything under LMK A, made the way the host, issuer, journal and console make it.
@@ -106,16 +94,6 @@ for (const backend of backends) {
       }
     });
 
-    afterAll(async () => {
-      vi.unstubAllEnvs();
-      if (backend.pg) {
-        const db = await openStore({ url: DATABASE_URL!, schema, migrate: false });
-        await dropSchema(db);
-        await db.close();
-      }
-      rmSync(dir, { recursive: true, force: true });
-    });
-
     it('check: every block opens under LMK A (one in each key-block column)', async () => {
       const r = await cli('lmk', 'check', '--lmk-file', fileA, '--json');
       expect(r.code, r.stderr).toBe(0);
@@ -142,7 +120,7 @@ for (const backend of backends) {
       const same = await cli('lmk', 'rewrap', '--lmk-file', fileB, '--previous-lmk-file', fileB);
       expect(same.code).toBe(2);
       expect(same.stderr).toContain('nothing to rotate');
-      const missing = await cli('lmk', 'rewrap', '--lmk-file', fileB, '--previous-lmk-file', join(dir, 'nope.hex'));
+      const missing = await cli('lmk', 'rewrap', '--lmk-file', fileB, '--previous-lmk-file', join(store.dir, 'nope.hex'));
       expect(missing.code).toBe(2);
       expect(missing.stderr).toContain('--previous-lmk-file');
     });

@@ -1,30 +1,23 @@
 /** `qiandao operator …` in-process against a real store (PGlite in a data dir, and PostgreSQL when DATABASE_URL is set). */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyPassword } from '../../src/crypto/password.js';
-import { dropSchema, listEvents, openStore, type Db } from '../../src/store/index.js';
+import { listEvents, type Db } from '../../src/store/index.js';
 import { addOperator, getOpenSession, recordFailedPassword } from '../../src/store/operators.js';
 import { CLEAR_TMK, startFixture, type Fixture } from '../host/fixture.js';
 import { describeBackends } from '../store/helpers.js';
+import { CLI_BACKENDS, cliStore } from './cli-store.js';
 import { runCli } from './run-cli.js';
 
 const M = '898110070110101';
-const DATABASE_URL = process.env['DATABASE_URL'];
 
-const backends = [
-  { name: 'PGlite (--data)', pg: false, enabled: true },
-  { name: 'PostgreSQL (DATABASE_URL, unique schema)', pg: true, enabled: DATABASE_URL !== undefined && DATABASE_URL !== '' },
-];
-
-for (const backend of backends) {
+for (const backend of CLI_BACKENDS) {
   describe.skipIf(!backend.enabled)(`operator commands on ${backend.name}`, () => {
-    const schema = `qd_test_${process.pid}_oper_${Date.now().toString(36)}`;
-    let dir = '';
-    let store: string[] = [];
-    const cli = (args: string[], stdin?: string) => runCli([...args, ...store], stdin);
-    const openDirect = (): Promise<Db> => (backend.pg ? openStore({ url: DATABASE_URL!, schema }) : openStore({ dataDir: join(dir, 'pglite') }));
+    const store = cliStore(backend, 'oper');
+    const cli = (args: string[], stdin?: string) => runCli([...args, ...store.args], stdin);
+    const openDirect = (): Promise<Db> => store.open();
     async function direct<T>(fn: (db: Db) => Promise<T>): Promise<T> {
       const db = await openDirect();
       try {
@@ -35,21 +28,8 @@ for (const backend of backends) {
     }
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'qiandao-oper-'));
-      store = backend.pg ? ['--database-url', DATABASE_URL!, '--schema', schema, '--data', dir] : ['--data', dir];
-      vi.stubEnv('DATABASE_URL', '');
-      const r = await cli(['merchant', 'add', '--merchant', M, '--name', 'Tea House', '--mcc', '5812']);
+        const r = await cli(['merchant', 'add', '--merchant', M, '--name', 'Tea House', '--mcc', '5812']);
       expect(r.code, r.stderr).toBe(0);
-    });
-
-    afterAll(async () => {
-      vi.unstubAllEnvs();
-      if (backend.pg) {
-        const db = await openStore({ url: DATABASE_URL!, schema, migrate: false });
-        await dropSchema(db);
-        await db.close();
-      }
-      rmSync(dir, { recursive: true, force: true });
     });
 
     it('adds operators with the password from stdin, hashed; refuses bad input with exit 2', async () => {

@@ -1,33 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { riskCommands } from '../../src/cli/commands/risk/index.js';
 import { commands } from '../../src/cli/registry.js';
-import { listEvents, dropSchema, openStore, type Db } from '../../src/store/index.js';
+import { listEvents, type Db } from '../../src/store/index.js';
 import { createRiskEngine } from '../../src/risk/index.js';
+import { CLI_BACKENDS, cliStore } from './cli-store.js';
 import { runCli } from './run-cli.js';
 
 // Until src/cli/registry.ts lists riskCommands, add them to the live command list the CLI reads.
 for (const c of riskCommands) if (!commands.includes(c)) commands.push(c);
 
 const M = '898110070119001';
-const DATABASE_URL = process.env['DATABASE_URL'];
 
-const backends = [
-  { name: 'PGlite (--data)', enabled: true, pg: false },
-  { name: 'PostgreSQL (DATABASE_URL, unique schema)', enabled: DATABASE_URL !== undefined && DATABASE_URL !== '', pg: true },
-];
-
-for (const backend of backends) {
+for (const backend of CLI_BACKENDS) {
   describe.skipIf(!backend.enabled)(`risk and alerts commands on ${backend.name}`, () => {
-    const schema = `qd_test_${process.pid}_risk_${Date.now().toString(36)}`;
-    let dir = '';
-    let store: string[] = [];
-    const cli = (...args: string[]) => runCli([...args, ...store]);
+    const store = cliStore(backend, 'risk');
+    const cli = (...args: string[]) => runCli([...args, ...store.args]);
     // PGlite allows one process at a time on a data directory: open it only between CLI runs.
     const withDb = async <T>(fn: (db: Db) => Promise<T>): Promise<T> => {
-      const db = backend.pg ? await openStore({ url: DATABASE_URL!, schema }) : await openStore({ dataDir: join(dir, 'pglite') });
+      const db = await store.open();
       try {
         return await fn(db);
       } finally {
@@ -36,21 +26,8 @@ for (const backend of backends) {
     };
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'qiandao-risk-'));
-      store = backend.pg ? ['--database-url', DATABASE_URL!, '--schema', schema, '--data', dir] : ['--data', dir];
-      vi.stubEnv('DATABASE_URL', '');
-      const add = await cli('merchant', 'add', '--merchant', M, '--name', 'Risk Shop', '--mcc', '5411', '--tz', 'Europe/Berlin');
+        const add = await cli('merchant', 'add', '--merchant', M, '--name', 'Risk Shop', '--mcc', '5411', '--tz', 'Europe/Berlin');
       expect(add.code, add.stderr).toBe(0);
-    });
-
-    afterAll(async () => {
-      vi.unstubAllEnvs();
-      if (backend.pg) {
-        const db = await openStore({ url: DATABASE_URL!, schema, migrate: false });
-        await dropSchema(db);
-        await db.close();
-      }
-      rmSync(dir, { recursive: true, force: true });
     });
 
     it('risk rules list shows the built-in defaults, for a merchant too', async () => {
