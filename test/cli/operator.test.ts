@@ -140,6 +140,11 @@ describeBackends('qiandao terminal operator-sign-on / supervisor-approve / opera
     expect((await getOpenSession(f.db, { merchantNo: f.merchantNo, terminalNo: f.terminalNo }))?.operatorNo).toBe('01');
     const noPw = await runCli(['terminal', 'operator-sign-on', ...conn, '--operator', '01']);
     expect(noPw.code).toBe(2);
+    // A bad option is reported before the password is read (nobody types a secret for nothing).
+    const badTmk = await runCli(['terminal', 'operator-sign-on', ...conn, '--tmk-file', join(dir, 'missing.hex'), '--operator', '01']);
+    expect(badTmk.code).toBe(2);
+    expect(badTmk.stderr).toContain('missing.hex');
+    expect(badTmk.stderr).not.toContain('password');
   });
 
   it('records a supervisor approval, then signs the operator off', async () => {

@@ -17,17 +17,22 @@ import { describeTerminalFailure } from '../sim/options.js';
 import { TERMINAL_OPTIONS, clientOptions, type ConnectionValues } from '../trade/connect.js';
 
 
-/** Connect, sign the terminal on, run `fn`, close; terminal failures become CLI errors (exit 1). */
-async function withTerminal<T>(values: ConnectionValues, fn: (client: TerminalClient) => Promise<T>): Promise<T> {
+/**
+ * Validate the options, read the password from standard input when `withPassword` (only once
+ * every option is known to be good), connect, sign the terminal on, run `fn`, close; terminal
+ * failures become CLI errors (exit 1).
+ */
+async function withTerminal<T>(values: ConnectionValues, fn: (client: TerminalClient, password: string) => Promise<T>, withPassword = false): Promise<T> {
   const { options, host, port, tmk } = clientOptions(values, { firstStan: clockStan() });
   // --operator here names the operator of the message that follows, not the sign-on's field 63.
   const { operatorNo: _signOnOperator, ...withoutOperator } = options;
   let client: TerminalClient | undefined;
   try {
+    const pw = withPassword ? await password() : '';
     client = new TerminalClient(withoutOperator);
     await client.connect();
     await client.signOn();
-    return await fn(client);
+    return await fn(client, pw);
   } catch (e) {
     if (isTerminalError(e)) throw new CliError(describeTerminalFailure(e, host, port), e.reason === 'BAD_ARGUMENT' ? 2 : 1);
     throw e;
@@ -66,8 +71,7 @@ const signOn: Command = {
   async run(argv) {
     const { values } = parseArgs({ args: argv, options: TERMINAL_OPTIONS });
     const op = operatorArg(values.operator, '--operator');
-    const pw = await password();
-    const a = await withTerminal(values, (client) => operatorSignOn(client, op, pw));
+    const a = await withTerminal(values, (client, pw) => operatorSignOn(client, op, pw), true);
     report(`operator ${op} sign-on`, a, values.json);
   },
 };
@@ -94,8 +98,7 @@ const approve: Command = {
     const permission = values.permission;
     if (!isPermission(permission)) throw new CliError(`--permission must be sale, balance, void, refund, settle, manage-operators, reprint or preauth\nUsage: ${APPROVE_USAGE}`);
     const approver = operatorArg(values.approver, '--approver');
-    const pw = await password();
-    const a = await withTerminal(values, (client) => supervisorApprove(client, { permission, password: pw, approverNo: approver }));
+    const a = await withTerminal(values, (client, pw) => supervisorApprove(client, { permission, password: pw, approverNo: approver }), true);
     report(`approval of ${permission} by ${approver}`, a, values.json);
   },
 };
