@@ -64,27 +64,6 @@ it('frees the slot before the retries: a slow retry does not hold back the next 
 });
 
 describe('a second batch while one is in flight (maxConcurrent 2)', () => {
-  /** A batcher whose batches finish only when released, recording what each batch held. */
-  function gated(parallelAfterMs = 3_600_000) {
-    const batches: number[][] = [];
-    const gates: Array<() => void> = [];
-    const b = new Batcher<number, number>(db, {
-      single: async (_d, x) => {
-        batches.push([x]);
-        await new Promise<void>((r) => gates.push(r));
-        return x;
-      },
-      many: async (_d, xs) => {
-        batches.push([...xs]);
-        await new Promise<void>((r) => gates.push(r));
-        return [...xs];
-      },
-      maxBatch: 250,
-      maxConcurrent: 2,
-      parallelAfterMs,
-    });
-    return { b, batches, gates };
-  }
   const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 
   it(`holds a few calls back until the batch in flight is done, then sends them as one`, async () => {
@@ -115,7 +94,7 @@ describe('a second batch while one is in flight (maxConcurrent 2)', () => {
   });
 
   it(`does not let a slow batch hold the next calls back longer than ~${PARALLEL_AFTER_MS} ms`, async () => {
-    const { b, batches, gates } = gated(PARALLEL_AFTER_MS);
+    const { b, batches, gates } = gated({ parallelAfterMs: PARALLEL_AFTER_MS });
     const stuck = b.call(0); // never released until the end, like a lock wait
     await tick();
     const t0 = performance.now();
@@ -134,19 +113,7 @@ describe('a second batch while one is in flight (maxConcurrent 2)', () => {
 
 describe('more than one batch at once', () => {
   it('sends the rest of an oversized queue beside a slow first batch once it has run PARALLEL_AFTER_MS', async () => {
-    const batches: number[][] = [];
-    const gates: Array<() => void> = [];
-    const b = new Batcher<number, number>(db, {
-      single: (_d, x) => Promise.resolve(x),
-      many: async (_d, xs) => {
-        batches.push([...xs]);
-        await new Promise<void>((r) => gates.push(r));
-        return [...xs];
-      },
-      maxBatch: 10,
-      maxConcurrent: 2,
-      parallelAfterMs: 20,
-    });
+    const { b, batches, gates } = gated({ parallelAfterMs: 20, maxBatch: 10 });
     // 13 calls in one turn: a batch of 10 goes out, 3 (fewer than PARALLEL_BATCH_MIN) are left and no call comes after them.
     const calls = Array.from({ length: 13 }, (_, i) => b.call(i));
     await waitUntil(() => batches.length === 2);
@@ -155,6 +122,28 @@ describe('more than one batch at once', () => {
     expect(await Promise.all(calls)).toEqual(Array.from({ length: 13 }, (_, i) => i));
   });
 });
+
+/** A batcher whose batches finish only when released, recording what each batch held. */
+function gated({ parallelAfterMs = 3_600_000, maxBatch = 250 } = {}) {
+  const batches: number[][] = [];
+  const gates: Array<() => void> = [];
+  const b = new Batcher<number, number>(db, {
+    single: async (_d, x) => {
+      batches.push([x]);
+      await new Promise<void>((r) => gates.push(r));
+      return x;
+    },
+    many: async (_d, xs) => {
+      batches.push([...xs]);
+      await new Promise<void>((r) => gates.push(r));
+      return [...xs];
+    },
+    maxBatch,
+    maxConcurrent: 2,
+    parallelAfterMs,
+  });
+  return { b, batches, gates };
+}
 
 async function waitUntil(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
