@@ -42,8 +42,15 @@ export function operatorCode(code: OperatorResponseCode): ResponseCode {
   return code as string as ResponseCode;
 }
 
-/** Activity is written to the session row at most this often (see requireOperator). */
-const TOUCH_EVERY_MS = 1000;
+/**
+ * Activity is written to the session row at most this often (see requireOperator): a thirtieth of
+ * the idle limit, and at most a minute (the default limit of 30 minutes: once a minute). A busy
+ * terminal thus costs the store one UPDATE a minute instead of one per request, and the idle lapse
+ * comes at most that much early (about 3 %) — never late.
+ */
+export function touchEveryMs(idleSeconds: number): number {
+  return Math.min(60_000, (idleSeconds * 1000) / 30);
+}
 
 function refused(code: OperatorResponseCode, reason: string): OperatorGate {
   return { ok: false, responseCode: operatorCode(code), reason };
@@ -65,10 +72,9 @@ export async function requireOperator(ctx: HostContext, req: HostRequest, termin
     return refused(OperatorResponseCode.NoOperator, `operator ${session.operatorNo} no longer active`);
   }
   if (op.permissions.includes(permission)) {
-    // The idle limit is counted in seconds; a session touched less than TOUCH_EVERY_MS ago is not
-    // touched again (one UPDATE saved per request on a busy terminal). The idle lapse may thus
-    // come up to TOUCH_EVERY_MS early — never late.
-    if (now.getTime() - session.lastActivity.getTime() >= TOUCH_EVERY_MS) await touchOperatorSession(ctx.db, session.id, now);
+    // A session touched less than touchEveryMs ago is not touched again (one UPDATE saved per
+    // request on a busy terminal). The idle lapse may thus come up to that much early — never late.
+    if (now.getTime() - session.lastActivity.getTime() >= touchEveryMs(ctx.operatorIdleSeconds)) await touchOperatorSession(ctx.db, session.id, now);
     return { ok: true, operatorNo: op.operatorNo, approvedBy: null, sessionId: session.id };
   }
   const approval = await consumeApproval(ctx.db, { ...ref, permission, usedBy: op.operatorNo, now });

@@ -177,6 +177,10 @@ export function createRiskEngine(opts: RiskEngineOptions = {}): DefaultRiskEngin
       source.observed(tx, result);
     },
 
+    observed(tx, result) {
+      source.observed(tx, result);
+    },
+
     async rulesFor(db, merchantNo) {
       return (await load(db, merchantNo)).rules;
     },

@@ -48,4 +48,10 @@ export interface RiskEngine {
   evaluate(db: Db, tx: RiskTransaction): Promise<RiskDecision>;
   /** Record the final result so velocity windows count it. */
   record(db: Db, tx: RiskTransaction, result: 'approved' | 'declined'): Promise<void>;
+  /**
+   * The final result's observation row was written by the caller, in the statement that made the
+   * journal entry final (Finalization.observe in src/store/journal.ts): only what the engine keeps
+   * in memory is updated.
+   */
+  observed(tx: RiskTransaction, result: 'approved' | 'declined'): void;
 }

@@ -378,6 +378,26 @@ export interface Finalization {
    * not approve it. Undefined: not checked.
    */
   writer?: string | null;
+  /**
+   * Also write the entry's risk observation (risk_observations, migration 007) in the same
+   * statement, derived from the row as made final — what RiskEngine.record would insert for it:
+   * at = received_at, the entry's merchant, terminal, operator, channel, kind and amount, the card
+   * fingerprint (none for a QR payment), result approved / declined, reference = the journal id.
+   * One commit instead of two, and the observation exists exactly when the final row does. Only
+   * when the entry is actually made final (a null result wrote nothing).
+   */
+  observe?: boolean;
+}
+
+/**
+ * The risk observation of each row of `updated` (a data-modifying CTE returning journal rows)
+ * whose `flag` is true; see Finalization.observe.
+ */
+function observationInsert(updated: string, flag: string): string {
+  return `INSERT INTO risk_observations (at, merchant_no, terminal_no, operator_no, card_fingerprint, channel, kind, amount, result, reference)
+          SELECT u.received_at, u.merchant_no, u.terminal_no, u.operator_no, CASE WHEN u.channel = 'qr' THEN NULL ELSE u.pan_fingerprint END,
+                 u.channel, u.kind, u.amount, CASE WHEN u.status = 'approved' THEN 'approved' ELSE 'declined' END, u.id::text
+            FROM ${updated} AS u WHERE ${flag}`;
 }
 
 /**
@@ -407,10 +427,13 @@ const FINALIZE_BATCH = {};
 
 async function finalizeOne(db: Db, id: string, f: Finalization): Promise<JournalEntry | null> {
   const r = await db.query<JournalRow>(
-    `UPDATE journal SET status = $2, response_code = $3, auth_code = $4, response = $5::jsonb, reason = $6, finalized_at = clock_timestamp(), pan_cipher = NULL
-      WHERE id = $1 AND status = 'pending' AND (NOT $7::boolean OR instance_id IS NOT DISTINCT FROM $8::uuid)
-      RETURNING ${JOURNAL_COLUMNS}`,
-    [id, f.status, f.responseCode, f.authCode ?? null, JSON.stringify(f.response), f.reason ?? null, f.writer !== undefined, f.writer ?? null],
+    `WITH f AS (
+       UPDATE journal SET status = $2, response_code = $3, auth_code = $4, response = $5::jsonb, reason = $6, finalized_at = clock_timestamp(), pan_cipher = NULL
+        WHERE id = $1 AND status = 'pending' AND (NOT $7::boolean OR instance_id IS NOT DISTINCT FROM $8::uuid)
+        RETURNING ${JOURNAL_COLUMNS}
+     ), o AS (${observationInsert('f', '$9::boolean')})
+     SELECT * FROM f`,
+    [id, f.status, f.responseCode, f.authCode ?? null, JSON.stringify(f.response), f.reason ?? null, f.writer !== undefined, f.writer ?? null, f.observe === true],
   );
   return one(r.rows);
 }
@@ -423,15 +446,18 @@ async function finalizeMany(db: Db, inputs: readonly FinalizeInput[]): Promise<(
   const doc = JSON.stringify(
     inputs.map((x) => ({
       id: x.id, st: x.f.status, rc: x.f.responseCode, ac: x.f.authCode ?? null, rsp: x.f.response, why: x.f.reason ?? null,
-      chk: x.f.writer !== undefined, w: x.f.writer ?? null,
+      chk: x.f.writer !== undefined, w: x.f.writer ?? null, obs: x.f.observe === true,
     })),
   );
   const r = await db.query<JournalRow>(
-    `UPDATE journal AS j SET status = v.st, response_code = v.rc, auth_code = v.ac, response = v.rsp, reason = v.why,
-            finalized_at = clock_timestamp(), pan_cipher = NULL
-       FROM jsonb_to_recordset($1::text::jsonb) AS v(id bigint, st text, rc text, ac text, rsp jsonb, why text, chk boolean, w uuid)
-      WHERE j.id = v.id AND j.status = 'pending' AND (NOT v.chk OR j.instance_id IS NOT DISTINCT FROM v.w)
-      RETURNING ${JOURNAL_COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')}`,
+    `WITH f AS (
+       UPDATE journal AS j SET status = v.st, response_code = v.rc, auth_code = v.ac, response = v.rsp, reason = v.why,
+              finalized_at = clock_timestamp(), pan_cipher = NULL
+         FROM jsonb_to_recordset($1::text::jsonb) AS v(id bigint, st text, rc text, ac text, rsp jsonb, why text, chk boolean, w uuid, obs boolean)
+        WHERE j.id = v.id AND j.status = 'pending' AND (NOT v.chk OR j.instance_id IS NOT DISTINCT FROM v.w)
+        RETURNING ${JOURNAL_COLUMNS.split(', ').map((c) => `j.${c}`).join(', ')}, v.obs
+     ), o AS (${observationInsert('f', 'u.obs')})
+     SELECT ${JOURNAL_COLUMNS} FROM f`,
     [doc],
   );
   const byId = new Map<string, JournalEntry>();

@@ -216,6 +216,15 @@ describeBackends('operators over the wire, idle limit', (backend) => {
     await f?.close();
   });
 
+  it('keeps a sign-on alive while requests come within the idle limit (activity is recorded)', async () => {
+    expect((await operatorSignOn(c, '01', '1111')).responseCode).toBe('00');
+    // 4 x 0.6 s: past the 1 s limit in all, but never 1 s without a request.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 600));
+      expect((await gateRequest(c, '000000')).message.get(39)).not.toBe('Q1');
+    }
+  });
+
   it('lets an idle sign-on lapse (Q1)', async () => {
     expect((await operatorSignOn(c, '01', '1111')).responseCode).toBe('00');
     await new Promise((r) => setTimeout(r, 1500));

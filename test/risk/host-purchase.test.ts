@@ -67,6 +67,27 @@ describeBackends('risk rules on the purchase path', (backend) => {
     }
   });
 
+  it('records each outcome as one observation, written with the final journal row and matching it', async () => {
+    const card = await newCard(fx, { balance: 150 });
+    const buy = () => send(till, 'purchase', txFields(till, 'purchase', { card, amount: 100, cardOptions: { keyed: true, pin: null } }));
+    const approved = await buy();
+    const declined = await buy();
+    expect([code(approved), code(declined)]).toEqual(['00', '51']);
+    const rrns = [approved.message.get(37), declined.message.get(37)];
+    const r = await fx.db.query<Record<string, unknown>>(
+      `SELECT j.status, o.result, o.at = j.received_at AS same_time, o.amount::int AS amount, o.kind, o.channel,
+              o.terminal_no = j.terminal_no AND o.operator_no IS NOT DISTINCT FROM j.operator_no AS same_place,
+              o.card_fingerprint = j.pan_fingerprint AS same_card
+         FROM journal j LEFT JOIN risk_observations o ON o.reference = j.id::text
+        WHERE j.merchant_no = $1 AND j.rrn = ANY($2::text[]) ORDER BY j.id`,
+      [fx.merchantNo, rrns],
+    );
+    expect(r.rows).toEqual([
+      { status: 'approved', result: 'approved', same_time: true, amount: 100, kind: 'purchase', channel: 'card', same_place: true, same_card: true },
+      { status: 'declined', result: 'declined', same_time: true, amount: 100, kind: 'purchase', channel: 'card', same_place: true, same_card: true },
+    ]);
+  });
+
   it('flags a QR purchase right after a card purchase at the merchant (approved, firing recorded)', async () => {
     const card = await newCard(fx, { balance: 10_000 });
     expect(code(await send(till, 'purchase', txFields(till, 'purchase', { card, amount: 700, cardOptions: { keyed: true, pin: null } })))).toBe('00');

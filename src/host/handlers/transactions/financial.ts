@@ -301,9 +301,14 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
   const msg = req.message;
   const base: StoredResponse = { responseCode: '00', time: a.time, date: a.date, settlementDate: a.date };
   const answer = (stored: StoredResponse): Promise<HandlerResult> => finish(ctx, financialResponse(ctx, req, entry.rrn, stored, a), a.mak, a.terminal);
-  const decline = async (code: string, reason: string): Promise<HandlerResult> => {
+  /** Decline before the issuer; `observed`: a risk decline, whose observation goes with the final row. */
+  const decline = async (code: string, reason: string, observed?: RiskTransaction): Promise<HandlerResult> => {
     const stored: StoredResponse = { ...base, responseCode: code };
-    await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: code, response: stored, reason });
+    const done = await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: code, response: stored, reason, observe: observed !== undefined });
+    if (done !== null) {
+      finalized = true;
+      if (observed !== undefined) ctx.risk?.observed(observed, 'declined');
+    }
     req.logger.info({ kind, journalId: entry.id, responseCode: code, reason }, 'transaction declined');
     return answer(stored);
   };
@@ -341,8 +346,7 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       const decision = await ctx.risk.evaluate(ctx.db, riskTx);
       if (decision.outcome === 'decline') {
         const code = decision.responseCode ?? '05';
-        await recordRisk('declined');
-        return await decline(code, `risk: ${decision.firings.map((f) => f.ruleId).join(', ') || 'declined'}`);
+        return await decline(code, `risk: ${decision.firings.map((f) => f.ruleId).join(', ') || 'declined'}`, riskTx);
       }
     }
 
@@ -398,6 +402,8 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       // Another host's recovery may have claimed the entry meanwhile (this process stalled past its
       // heartbeat): then it is not this process's to approve.
       writer: entry.instanceId,
+      // The risk observation goes in the same statement (one commit); the engine is told below.
+      observe: riskTx !== null,
     };
     const voidsOriginal = approved && original !== null && (kind === 'void' || kind === 'completion-void' || kind === 'preauth-void');
     if (!voidsOriginal) {
@@ -415,7 +421,7 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       });
     }
     finalized = true;
-    await recordRisk(approved ? 'approved' : 'declined');
+    if (riskTx !== null) ctx.risk?.observed(riskTx, approved ? 'approved' : 'declined');
     req.logger.info({ kind, journalId: entry.id, responseCode: result.responseCode, amount: entry.amount }, approved ? 'transaction approved' : 'transaction declined');
     return await answer(stored);
   } catch (e) {
