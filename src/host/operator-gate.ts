@@ -20,6 +20,7 @@ import {
   isLocked,
   touchOperatorSession,
   type SessionEndReason,
+  type SessionWithOperator,
 } from '../store/operators.js';
 import type { HostContext, HostRequest } from './context.js';
 import type { ResponseCode } from './response-codes.js';
@@ -56,10 +57,41 @@ function refused(code: OperatorResponseCode, reason: string): OperatorGate {
   return { ok: false, responseCode: operatorCode(code), reason };
 }
 
-export async function requireOperator(ctx: HostContext, req: HostRequest, terminal: Terminal, permission: OperatorPermission): Promise<OperatorGate> {
+/** A gate read started early (prefetchGateRead), with the terminal it was started for. */
+export interface GateRead {
+  merchantNo: string;
+  terminalNo: string;
+  found: Promise<SessionWithOperator | null>;
+}
+
+/**
+ * Start the gate's read for the terminal a request names (fields 42 and 41) before the request is
+ * authenticated, so that it runs beside the terminal read and the MAC check instead of after them:
+ * one round trip less on the way of every financial request. Only on PostgreSQL (PGlite has one
+ * connection: the reads would queue anyway). Nothing is decided from it before requireOperator,
+ * and requireOperator reads again when the authenticated terminal is another one. A read that is
+ * never used (the request refused earlier) is dropped, its failure ignored.
+ */
+export function prefetchGateRead(db: Db, merchantNo: string | undefined, terminalNo: string | undefined): GateRead | undefined {
+  if (db.kind !== 'postgres' || merchantNo === undefined || terminalNo === undefined) return undefined;
+  const found = getOpenSessionWithOperator(db, { merchantNo, terminalNo });
+  found.catch(() => undefined);
+  return { merchantNo, terminalNo, found };
+}
+
+export async function requireOperator(
+  ctx: HostContext,
+  req: HostRequest,
+  terminal: Terminal,
+  permission: OperatorPermission,
+  early?: GateRead,
+): Promise<OperatorGate> {
   const now = new Date();
   const ref = { merchantNo: terminal.merchantNo, terminalNo: terminal.terminalNo };
-  const found = await getOpenSessionWithOperator(ctx.db, ref);
+  const found =
+    early !== undefined && early.merchantNo === ref.merchantNo && early.terminalNo === ref.terminalNo
+      ? await early.found
+      : await getOpenSessionWithOperator(ctx.db, ref);
   if (found === null) return refused(OperatorResponseCode.NoOperator, 'no operator signed on');
   const session = found.session;
   if (now.getTime() - session.lastActivity.getTime() > ctx.operatorIdleSeconds * 1000) {

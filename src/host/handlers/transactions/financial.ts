@@ -35,7 +35,8 @@ import { cardClassOf, classify, encodeBalance, FINANCIAL_KINDS, MESSAGES, type F
 import { sealPan } from '../../../transactions/pan-vault.js';
 import type { CupPosMessage, HandlerResult, HostContext, HostRequest } from '../../context.js';
 import { pinKeyOf } from '../../mac.js';
-import { requireOperator } from '../../operator-gate.js';
+import { safeText } from '../../response.js';
+import { prefetchGateRead, requireOperator } from '../../operator-gate.js';
 import { admit, baseResponse, finish, refuseTx, textField, txEvent, type Admitted } from './common.js';
 import { DEFAULT_ACQUIRER_ID, issuerKind, referenceOf, reverseWithIssuer } from './issuer-link.js';
 import { fingerprintPan } from '../../../transactions/pan-fingerprint.js';
@@ -210,6 +211,9 @@ export async function handleFinancial(ctx: HostContext, req: HostRequest): Promi
   if (!isFinancial(kind) || f60 === undefined) {
     return refuseTx(ctx, req, { kind: String(kind), code: '40', reason: 'not a financial request this host handles', mak: null });
   }
+  const permission = MESSAGES[kind].permission;
+  // The operator gate's read runs beside admit's terminal read and MAC check (PostgreSQL).
+  const early = permission === undefined ? undefined : prefetchGateRead(ctx.db, safeText(msg, 42), safeText(msg, 41));
   const adm = await admit(ctx, req, kind, { gate: false });
   if (!adm.ok) return adm.result;
   let a = adm.a;
@@ -243,9 +247,8 @@ export async function handleFinancial(ctx: HostContext, req: HostRequest): Promi
   // The operator gate. When it refuses, a retransmission of a request already journalled (whose
   // supervisor approval was spent by the first copy, or whose operator has since signed off) still
   // gets its stored answer: the duplicate check comes first for it.
-  const permission = MESSAGES[kind].permission;
   if (permission !== undefined) {
-    const gate = await requireOperator(ctx, req, terminal, permission);
+    const gate = await requireOperator(ctx, req, terminal, permission, early);
     if (!gate.ok) {
       const earlier = (await findByKey(ctx.db, key)) ?? (await findAcrossMidnight(ctx.db, { ...key, since }));
       if (earlier !== null) return answerExisting(ctx, req, a, kind, earlier, hash);
