@@ -218,9 +218,9 @@ describeBackends('operators over the wire, idle limit', (backend) => {
 
   it('keeps a sign-on alive while requests come within the idle limit (activity is recorded)', async () => {
     expect((await operatorSignOn(c, '01', '1111')).responseCode).toBe('00');
-    // 4 x 0.6 s: past the 1 s limit in all, but never 1 s without a request.
-    for (let i = 0; i < 4; i++) {
-      await new Promise((r) => setTimeout(r, 600));
+    // 6 x 0.4 s: well past the 1 s limit in all, but never 1 s without a request.
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 400));
       expect((await gateRequest(c, '000000')).message.get(39)).not.toBe('Q1');
     }
   });

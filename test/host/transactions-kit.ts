@@ -43,7 +43,12 @@ export interface TxFixture {
 
 export async function startTxFixture(
   backend: Backend,
-  options: Partial<Omit<HostOptions, 'db' | 'logger' | 'hsm' | 'issuer'>> & { noIssuer?: boolean; issuerTimeoutMs?: number } = {},
+  options: Partial<Omit<HostOptions, 'db' | 'logger' | 'hsm' | 'issuer'>> & {
+    noIssuer?: boolean;
+    issuerTimeoutMs?: number;
+    /** The handle the host gets, made from the store's (a wrapper that injects faults); default the store's own. */
+    hostDb?: (db: Db) => Db;
+  } = {},
 ): Promise<TxFixture> {
   const db = await backend.open();
   const hsm = await SoftHsm.open({ lmkHex: randomBytes(32).toString('hex') });
@@ -55,8 +60,8 @@ export async function startTxFixture(
   const issuer = await openIssuerSimulator({ db, hsm, timeoutMs: options.issuerTimeoutMs ?? 300 });
   const logs: string[] = [];
   const logger = pino({ level: 'debug' }, { write: (s: string) => void logs.push(s) });
-  const { noIssuer, issuerTimeoutMs: _t, ...hostOptions } = options;
-  const host = await startHost({ port: 0, idleTimeoutMs: 0, ...hostOptions, db, hsm, logger, ...(noIssuer === true ? {} : { issuer }) });
+  const { noIssuer, issuerTimeoutMs: _t, hostDb, ...hostOptions } = options;
+  const host = await startHost({ port: 0, idleTimeoutMs: 0, ...hostOptions, db: hostDb?.(db) ?? db, hsm, logger, ...(noIssuer === true ? {} : { issuer }) });
   return {
     db,
     hsm,

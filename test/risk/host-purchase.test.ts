@@ -44,6 +44,12 @@ describeBackends('risk rules on the purchase path', (backend) => {
       const [firing] = await listFirings(fx.db, { merchantNo: fx.merchantNo, ruleId: 'trading-window' });
       expect(firing).toMatchObject({ outcome: 'decline', responseCode: '58', terminalNo: till.terminalNo });
       expect(firing?.reason).toMatch(/^local time \d\d:\d\d:\d\d \(Asia\/Shanghai\) is outside trading hours/);
+      // The decline is observed once, with the final journal row.
+      const obs = await fx.db.query(
+        `SELECT o.result FROM risk_observations o JOIN journal j ON o.reference = j.id::text WHERE j.terminal_no = $1 AND j.response_code = '58'`,
+        [till.terminalNo],
+      );
+      expect(obs.rows).toEqual([{ result: 'declined' }]);
     } finally {
       await setRule(fx.db, { scope: fx.merchantNo, ruleId: 'trading-window', patch: { params: { start: '00:00', end: '00:00' } }, actor });
     }

@@ -16,6 +16,7 @@ import {
   finalizeEntry,
   findAcrossMidnight,
   findByKey,
+  getEntry,
   insertPending,
   insertPendingChecked,
   lockOriginalByBatchStan,
@@ -304,22 +305,12 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
   const msg = req.message;
   const base: StoredResponse = { responseCode: '00', time: a.time, date: a.date, settlementDate: a.date };
   const answer = (stored: StoredResponse): Promise<HandlerResult> => finish(ctx, financialResponse(ctx, req, entry.rrn, stored, a), a.mak, a.terminal);
-  /** Decline before the issuer; `observed`: a risk decline, whose observation goes with the final row. */
-  const decline = async (code: string, reason: string, observed?: RiskTransaction): Promise<HandlerResult> => {
-    const stored: StoredResponse = { ...base, responseCode: code };
-    const done = await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: code, response: stored, reason, observe: observed !== undefined });
-    if (done !== null) {
-      finalized = true;
-      if (observed !== undefined) ctx.risk?.observed(observed, 'declined');
-    }
-    req.logger.info({ kind, journalId: entry.id, responseCode: code, reason }, 'transaction declined');
-    return answer(stored);
-  };
   let issuerAsked = false;
   // Set once the final journal state is committed: from then on the entry must not be undone here
   // (the terminal's 0400 does it, through the journal), whatever fails afterwards.
   let finalized = false;
   let riskTx: RiskTransaction | null = null;
+  /** Write the outcome's risk observation on its own (paths that do not finalize with `observe`). */
   const recordRisk = async (result: 'approved' | 'declined'): Promise<void> => {
     if (ctx.risk === undefined || riskTx === null) return;
     try {
@@ -327,6 +318,25 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
     } catch (e) {
       req.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'risk record failed');
     }
+  };
+  /** Tell the engine of an observation the final journal write made (Finalization.observe). */
+  const observed = (tx: RiskTransaction, result: 'approved' | 'declined'): void => {
+    try {
+      ctx.risk?.observed(tx, result);
+    } catch (e) {
+      req.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'risk engine update failed');
+    }
+  };
+  /** Decline before the issuer; `riskDecline`: the risk engine's decline, observed with the final row. */
+  const decline = async (code: string, reason: string, riskDecline?: RiskTransaction): Promise<HandlerResult> => {
+    const stored: StoredResponse = { ...base, responseCode: code };
+    const done = await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: code, response: stored, reason, observe: riskDecline !== undefined });
+    if (done !== null) {
+      finalized = true;
+      if (riskDecline !== undefined) observed(riskDecline, 'declined');
+    }
+    req.logger.info({ kind, journalId: entry.id, responseCode: code, reason }, 'transaction declined');
+    return answer(stored);
   };
 
   try {
@@ -424,7 +434,7 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       });
     }
     finalized = true;
-    if (riskTx !== null) ctx.risk?.observed(riskTx, approved ? 'approved' : 'declined');
+    if (riskTx !== null) observed(riskTx, approved ? 'approved' : 'declined');
     req.logger.info({ kind, journalId: entry.id, responseCode: result.responseCode, amount: entry.amount }, approved ? 'transaction approved' : 'transaction declined');
     return await answer(stored);
   } catch (e) {
@@ -442,6 +452,15 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       if (!issuerAsked) {
         await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: '96', response: stored, reason: 'system malfunction' });
       } else if (ctx.issuer !== undefined) {
+        // The final write may have committed although its answer was lost (the connection dropped
+        // after COMMIT), or another host's recovery took the entry over: then the journal holds
+        // the outcome, and a reversal here would contradict it. Answer 96 without a MAC; the
+        // terminal reverses through the journal, as when only the response failed.
+        const current = await getEntry(ctx.db, entry.id);
+        if (current !== null && current.status !== 'pending') {
+          req.logger.warn({ journalId: entry.id, status: current.status }, 'the entry is no longer pending: not reversed here');
+          return finish(ctx, financialResponse(ctx, req, entry.rrn, stored, a), null, a.terminal);
+        }
         await reverseWithIssuer(ctx.issuer, entry, card.pan, '06');
         await markReversed(ctx.db, entry.id, 'stand-in: host failure', { from: ['pending'], responseCode: '96', response: stored });
       }
