@@ -51,7 +51,7 @@ export interface RiskEngine {
   /**
    * The final result's observation row was written by the caller, in the statement that made the
    * journal entry final (Finalization.observe in src/store/journal.ts): only what the engine keeps
-   * in memory is updated.
+   * in memory is updated. Optional: without it the host calls `record` after the final write.
    */
-  observed(tx: RiskTransaction, result: 'approved' | 'declined'): void;
+  observed?(tx: RiskTransaction, result: 'approved' | 'declined'): void;
 }

@@ -4,7 +4,7 @@
  * so the trading-window case sets the merchant's window relative to "now" in its time zone.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createRiskEngine, listFirings, localTime, resetRules, setRule } from '../../src/risk/index.js';
+import { createRiskEngine, listFirings, localTime, resetRules, setRule, type RiskEngine } from '../../src/risk/index.js';
 import { describeBackends } from '../store/helpers.js';
 import { code, newCard, openTill, send, startTxFixture, txFields, type Till, type TxFixture } from '../host/transactions-kit.js';
 
@@ -111,5 +111,37 @@ describeBackends('risk rules on the purchase path', (backend) => {
     expect(r.rows).toEqual([{ channel: 'qr', card_fingerprint: null }]);
     const pans = await fx.db.query(`SELECT 1 FROM risk_observations WHERE card_fingerprint = $1 OR reference = $1`, [card.pan]);
     expect(pans.rowCount).toBe(0);
+  });
+});
+
+describeBackends('a risk engine without observed()', (backend) => {
+  let fx: TxFixture;
+  let till: Till;
+  const recorded: string[] = [];
+
+  beforeAll(async () => {
+    const inner = createRiskEngine({ cacheMs: 0 });
+    // Another implementation of the interface: evaluate and record only.
+    const engine: RiskEngine = {
+      evaluate: (db, tx) => inner.evaluate(db, tx),
+      record: async (_db, tx, result) => {
+        recorded.push(`${tx.kind}:${result}`);
+      },
+    };
+    fx = await startTxFixture(backend, { risk: engine });
+    till = await openTill(fx);
+    await setRule(fx.db, { scope: fx.merchantNo, ruleId: 'trading-window', patch: { params: { start: '00:00', end: '00:00' } }, actor: 'user:test' });
+  });
+  afterAll(async () => {
+    await till?.close();
+    await fx?.close();
+  });
+
+  it('is told the outcome through record(), and the final journal write adds no observation of its own', async () => {
+    const card = await newCard(fx, { balance: 10_000 });
+    expect(code(await send(till, 'purchase', txFields(till, 'purchase', { card, amount: 100, cardOptions: { keyed: true, pin: null } })))).toBe('00');
+    expect(recorded).toEqual(['purchase:approved']);
+    const r = await fx.db.query('SELECT 1 FROM risk_observations WHERE merchant_no = $1', [fx.merchantNo]);
+    expect(r.rowCount).toBe(0);
   });
 });

@@ -319,10 +319,14 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       req.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'risk record failed');
     }
   };
-  /** Tell the engine of an observation the final journal write made (Finalization.observe). */
-  const observed = (tx: RiskTransaction, result: 'approved' | 'declined'): void => {
+  // The final journal write also writes the observation when the engine can be told of it
+  // afterwards (RiskEngine.observed); an engine without it records the outcome itself.
+  const observeWithFinal = ctx.risk?.observed !== undefined;
+  /** Tell the engine of the outcome: of the observation the final write made, or to record it. */
+  const observed = async (tx: RiskTransaction, result: 'approved' | 'declined'): Promise<void> => {
+    if (!observeWithFinal) return recordRisk(result);
     try {
-      ctx.risk?.observed(tx, result);
+      ctx.risk?.observed?.(tx, result);
     } catch (e) {
       req.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'risk engine update failed');
     }
@@ -330,10 +334,10 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
   /** Decline before the issuer; `riskDecline`: the risk engine's decline, observed with the final row. */
   const decline = async (code: string, reason: string, riskDecline?: RiskTransaction): Promise<HandlerResult> => {
     const stored: StoredResponse = { ...base, responseCode: code };
-    const done = await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: code, response: stored, reason, observe: riskDecline !== undefined });
+    const done = await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: code, response: stored, reason, observe: observeWithFinal && riskDecline !== undefined });
     if (done !== null) {
       finalized = true;
-      if (riskDecline !== undefined) observed(riskDecline, 'declined');
+      if (riskDecline !== undefined) await observed(riskDecline, 'declined');
     }
     req.logger.info({ kind, journalId: entry.id, responseCode: code, reason }, 'transaction declined');
     return answer(stored);
@@ -416,7 +420,7 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       // heartbeat): then it is not this process's to approve.
       writer: entry.instanceId,
       // The risk observation goes in the same statement (one commit); the engine is told below.
-      observe: riskTx !== null,
+      observe: observeWithFinal && riskTx !== null,
     };
     const voidsOriginal = approved && original !== null && (kind === 'void' || kind === 'completion-void' || kind === 'preauth-void');
     if (!voidsOriginal) {
@@ -434,7 +438,7 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       });
     }
     finalized = true;
-    if (riskTx !== null) observed(riskTx, approved ? 'approved' : 'declined');
+    if (riskTx !== null) await observed(riskTx, approved ? 'approved' : 'declined');
     req.logger.info({ kind, journalId: entry.id, responseCode: result.responseCode, amount: entry.amount }, approved ? 'transaction approved' : 'transaction declined');
     return await answer(stored);
   } catch (e) {
