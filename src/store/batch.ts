@@ -40,6 +40,24 @@ export const PARALLEL_BATCH_MIN = 32;
 /** ...unless the oldest batch in flight has been running this long (ms). */
 export const PARALLEL_AFTER_MS = 10;
 
+/**
+ * Process-wide counts, for tests and diagnostics: `grouped` batches sent as one statement, and
+ * `fallbacks`, grouped batches that failed and were retried one call at a time. A grouped
+ * statement that is itself wrong would show only as fallbacks (its calls still succeed alone), so
+ * a test of a grouped path asserts that they stay zero.
+ */
+export interface BatchStats {
+  grouped: number;
+  fallbacks: number;
+}
+
+const stats: BatchStats = { grouped: 0, fallbacks: 0 };
+
+/** A copy of the process-wide batch counts. */
+export function batchStats(): BatchStats {
+  return { ...stats };
+}
+
 interface Pending<I, O> {
   input: I;
   resolve(o: O): void;
@@ -129,12 +147,14 @@ export class Batcher<I, O> {
       return;
     }
     let out: O[];
+    stats.grouped += 1;
     try {
       out = await this.opts.many(
         this.db,
         batch.map((b) => b.input),
       );
     } catch {
+      stats.fallbacks += 1;
       // One call's bad input (or a conflict) must not fail the others: retry one by one. The slot
       // is free again first, so a slow retry (a lock wait) does not hold back the next batches.
       release();

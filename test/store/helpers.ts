@@ -48,3 +48,8 @@ export function merchantNo(): string {
   counter += 1;
   return `8981000${String(process.pid % 1000).padStart(3, '0')}${String(counter).padStart(5, '0')}`;
 }
+
+/** A suite that is about PostgreSQL only (grouped statements, several connections); skipped without DATABASE_URL. */
+export function describePostgres(title: string, suite: (backend: Backend) => void): void {
+  describe.skipIf(!DATABASE_URL)(`${title} [postgres]`, () => suite(postgres));
+}
