@@ -1,6 +1,6 @@
 /**
- * The grouped statements of the purchase path on PostgreSQL (src/store/batch.ts): concurrent
- * purchases from several terminals go out as shared statements — terminal and gate reads, pending
+ * The grouped statements of sign-on and of the purchase path on PostgreSQL (src/store/batch.ts):
+ * concurrent sign-ons and purchases from several terminals go out as shared statements — terminal and gate reads, pending
  * journal rows, risk windows, the issuer's purchase, the final journal rows with their risk
  * observations — and none of those statements fails. A grouped statement that failed would go
  * unnoticed otherwise: its calls are retried one at a time and succeed alone.
@@ -27,6 +27,24 @@ describePostgres('grouped statements of the purchase path', (backend) => {
   afterAll(async () => {
     for (const t of tills) await t.close();
     await fx?.close();
+  });
+
+  it('signs many terminals on at once with shared statements, none of which falls back', async () => {
+    const before = batchStats();
+    const storm = await Promise.all(Array.from({ length: 24 }, () => openTill(fx)));
+    try {
+      const after = batchStats();
+      expect(after.grouped).toBeGreaterThan(before.grouped);
+      expect(after.fallbacks).toBe(before.fallbacks);
+      // Each got its own fresh keys (generation 1), recorded once.
+      const r = await fx.db.query<{ n: string }>(
+        `SELECT count(*) AS n FROM key_generations WHERE merchant_no = $1 AND terminal_no = ANY($2::text[]) AND generation = 1`,
+        [fx.merchantNo, storm.map((t) => t.terminalNo)],
+      );
+      expect(Number(r.rows[0]?.n)).toBe(storm.length);
+    } finally {
+      for (const t of storm) await t.close();
+    }
   });
 
   it('serves concurrent purchases with shared statements, none of which falls back', async () => {
