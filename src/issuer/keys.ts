@@ -19,6 +19,7 @@ import type { Hsm, WrappedKey } from '../crypto/hsm/hsm.js';
 import { buildPinBlock, encryptPinBlock } from '../crypto/pinblock.js';
 import { randomBytesSecure } from '../crypto/random.js';
 import type { Db } from '../store/db.js';
+import { loadOrCreate } from '../store/stored-key.js';
 
 export interface IssuerKeys {
   zpk: WrappedKey;
@@ -43,19 +44,29 @@ function fromRow(r: KeyRow): IssuerKeys {
   };
 }
 
+const SELECT_KEYS = 'SELECT zpk_block, zpk_kcv, pvk_block, pvk_kcv, pvki FROM issuer_keys WHERE id = 1';
+
 /** Load the issuer's keys, generating and storing them on first use. */
-export async function ensureIssuerKeys(db: Db, hsm: Hsm): Promise<IssuerKeys> {
-  const existing = await db.query<KeyRow>('SELECT zpk_block, zpk_kcv, pvk_block, pvk_kcv, pvki FROM issuer_keys WHERE id = 1');
-  if (existing.rows[0]) return fromRow(existing.rows[0]);
-  const zpk = await hsm.generateKey({ usage: 'ZPK', algorithm: 'tdes', length: 16 });
-  const pvk = await hsm.generateKey({ usage: 'PVK', algorithm: 'tdes', length: 16 });
-  await db.query(
-    `INSERT INTO issuer_keys (id, zpk_block, zpk_kcv, pvk_block, pvk_kcv, pvki) VALUES (1, $1, $2, $3, $4, 1)
-     ON CONFLICT (id) DO NOTHING`,
-    [zpk.block, zpk.kcv, pvk.block, pvk.kcv],
-  );
-  const r = await db.query<KeyRow>('SELECT zpk_block, zpk_kcv, pvk_block, pvk_kcv, pvki FROM issuer_keys WHERE id = 1');
-  return fromRow(r.rows[0] as KeyRow);
+export function ensureIssuerKeys(db: Db, hsm: Hsm): Promise<IssuerKeys> {
+  return loadOrCreate<IssuerKeys>(db, {
+    what: "the issuer simulator's keys",
+    async read(d) {
+      const r = await d.query<KeyRow>(SELECT_KEYS);
+      return r.rows[0] === undefined ? null : fromRow(r.rows[0]);
+    },
+    async make() {
+      const zpk = await hsm.generateKey({ usage: 'ZPK', algorithm: 'tdes', length: 16 });
+      const pvk = await hsm.generateKey({ usage: 'PVK', algorithm: 'tdes', length: 16 });
+      return { zpk, pvk, pvki: 1 };
+    },
+    async insert(d, k) {
+      await d.query(
+        `INSERT INTO issuer_keys (id, zpk_block, zpk_kcv, pvk_block, pvk_kcv, pvki) VALUES (1, $1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO NOTHING`,
+        [k.zpk.block, k.zpk.kcv, k.pvk.block, k.pvk.kcv, k.pvki],
+      );
+    },
+  });
 }
 
 /**

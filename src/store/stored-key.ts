@@ -1,6 +1,6 @@
 /**
  * An HSM key the store keeps as its LMK-wrapped block (the journal and console data keys, the PAN
- * fingerprint key), made on first use: read it; if there is none, make one in the HSM and insert
+ * fingerprint key; the issuer simulator's ZPK and PVK pair, two keys in one row), made on first use: read it; if there is none, make one in the HSM and insert
  * it unless another process did first (the insert must do nothing on conflict), then read again,
  * so every process ends up with the one stored key. Cached per store handle; a failed load is not
  * cached, so the next call tries again.
@@ -8,18 +8,19 @@
 import type { WrappedKey } from '../crypto/hsm/hsm.js';
 import type { Db } from './db.js';
 
-export interface StoredKeyIo {
+export interface StoredKeyIo<K = WrappedKey> {
   /** The stored key, or null when there is none yet. */
-  read(db: Db): Promise<WrappedKey | null>;
+  read(db: Db): Promise<K | null>;
   /** A new key, made in the HSM. */
-  make(): Promise<WrappedKey>;
+  make(): Promise<K>;
   /** Store `key` unless a key is already stored (ON CONFLICT DO NOTHING). */
-  insert(db: Db, key: WrappedKey): Promise<void>;
+  insert(db: Db, key: K): Promise<void>;
   /** For the error when the key can be neither read nor stored. */
   what: string;
 }
 
-async function loadOrCreate(db: Db, io: StoredKeyIo): Promise<WrappedKey> {
+/** The stored key, made and stored first when there is none (not cached). */
+export async function loadOrCreate<K>(db: Db, io: StoredKeyIo<K>): Promise<K> {
   const existing = await io.read(db);
   if (existing !== null) return existing;
   await io.insert(db, await io.make());
