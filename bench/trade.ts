@@ -19,7 +19,8 @@
  * the rate on what else the machine is doing; and stmts / txns, the store statements and
  * transactions the host issued (each transaction adds its BEGIN and COMMIT round trips).
  *
- * Flags: --terminals T (200)  --tps R (4000, the offered rate)  --duration S (15)  --warmup S (3)
+ * Flags: --terminals T (200)  --tps R[,R2...] (4000, the offered rate; several: a sweep, one fresh
+ *        store and host per rate and store)  --duration S (15)  --warmup S (3)
  *        --cards C (200)  --store pglite|postgres|all (all)  --host-cpu-prof DIR
  *        --statements (list the host's store statements per purchase by their first words)
  *
@@ -70,7 +71,10 @@ const RISK_OVERRIDES: ReadonlyArray<{ ruleId: string; patch: Record<string, unkn
 
 interface Options {
   terminals: number;
+  /** The offered rate of this run. */
   tps: number;
+  /** Every offered rate asked for (--tps R1,R2...): one run per rate and store. */
+  sweep: number[];
   durationS: number;
   warmupS: number;
   cards: number;
@@ -104,9 +108,11 @@ function parseOptions(): Options {
   const terminals = positive(values.terminals, '--terminals');
   const cards = positive(values.cards, '--cards');
   if (!Number.isInteger(terminals) || !Number.isInteger(cards)) throw new Error('--terminals and --cards must be integers');
+  const sweep = (values.tps ?? '4000').split(',').map((t) => positive(t.trim(), '--tps'));
   return {
     terminals,
-    tps: positive(values.tps, '--tps'),
+    tps: sweep[0]!,
+    sweep,
     durationS: positive(values.duration, '--duration'),
     warmupS: positive(values.warmup, '--warmup', true),
     cards,
@@ -271,7 +277,7 @@ async function runPglite(o: Options, tmkClear: Buffer): Promise<StoreResult> {
     }
     const seedMs = performance.now() - t0;
     // The child profiles itself over the measured phase only (profStart / profStop), not seeding or sign-on.
-    const child = await startHostChild({ lmkHex: LMK, dataDir, migrationsDir: MIGRATIONS_DIR, trade: true }, o.cpuProfDir, 'trade-host-pglite.cpuprofile');
+    const child = await startHostChild({ lmkHex: LMK, dataDir, migrationsDir: MIGRATIONS_DIR, trade: true }, o.cpuProfDir, profileName('pglite', o));
     try {
       const m = await trade(child, o, cards, tmkClear);
       return { store: 'PGlite', ...m, seedMs, durability: 'PGlite on disk (temporary directory)' };
@@ -295,7 +301,7 @@ async function runPostgres(o: Options, tmkClear: Buffer): Promise<StoreResult> {
     // The host's backends are told apart by application_name, for the PG CPU column.
     const appName = `qd_bench_trade_${process.pid}`;
     const config = { lmkHex: LMK, url: withApplicationName(url, appName), schema, migrationsDir: MIGRATIONS_DIR, trade: true };
-    const child = await startHostChild(config, o.cpuProfDir, 'trade-host-postgres.cpuprofile');
+    const child = await startHostChild(config, o.cpuProfDir, profileName('postgres', o));
     try {
       const m = await trade(child, o, cards, tmkClear, () => backendCpuMs(db, appName));
       return { store: 'PostgreSQL', ...m, seedMs, durability };
@@ -308,6 +314,11 @@ async function runPostgres(o: Options, tmkClear: Buffer): Promise<StoreResult> {
 
 // ---------------------------------------------------------------------------------------------
 
+/** The host profile's file name; with the rate in it when sweeping. */
+function profileName(store: 'pglite' | 'postgres', o: Options): string {
+  return o.sweep.length > 1 ? `trade-host-${store}-${o.tps}.cpuprofile` : `trade-host-${store}.cpuprofile`;
+}
+
 function ms(n: number): string {
   return n.toFixed(1);
 }
@@ -317,20 +328,23 @@ async function main(): Promise<void> {
   const tmkClear = combineComponents([C1, C2], { alg: 'tdes' });
   const started = new Date();
   console.log(
-    `trade bench: ${o.terminals} terminals (each with operator ${OPERATOR} signed on), ${o.cards} cards, PIN purchases offered at ${fmtInt(o.tps)}/s ` +
+    `trade bench: ${o.terminals} terminals (each with operator ${OPERATOR} signed on), ${o.cards} cards, PIN purchases offered at ${o.sweep.map(fmtInt).join(', ')}/s ` +
       `for ${o.durationS} s after a ${o.warmupS} s warm-up; host with issuer simulator and risk engine in a child process`,
   );
-  const results: StoreResult[] = [];
+  const results: (StoreResult & { offered: number })[] = [];
   for (const store of o.stores) {
-    console.error(`${store}: seeding, starting host, running…`);
-    try {
-      results.push(store === 'pglite' ? await runPglite(o, tmkClear) : await runPostgres(o, tmkClear));
-    } catch (e) {
-      results.push({ store: store === 'pglite' ? 'PGlite' : 'PostgreSQL', skipped: `failed: ${(e as Error).message}` });
+    for (const tps of o.sweep) {
+      console.error(`${store}${o.sweep.length > 1 ? ` at ${fmtInt(tps)}/s` : ''}: seeding, starting host, running…`);
+      const run = { ...o, tps };
+      try {
+        results.push({ ...(store === 'pglite' ? await runPglite(run, tmkClear) : await runPostgres(run, tmkClear)), offered: tps });
+      } catch (e) {
+        results.push({ store: store === 'pglite' ? 'PGlite' : 'PostgreSQL', skipped: `failed: ${(e as Error).message}`, offered: tps });
+      }
     }
   }
 
-  const rows = [['store', 'approved/s', 'answered/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'approved', 'declined', 'no answer', 'host CPU ms', 'sim CPU ms', 'PG CPU ms', 'stmts', 'txns', 'elapsed s']];
+  const rows = [['store', 'offered/s', 'approved/s', 'answered/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'approved', 'declined', 'no answer', 'host CPU ms', 'sim CPU ms', 'PG CPU ms', 'stmts', 'txns', 'elapsed s']];
   for (const r of results) {
     const s = r.summary;
     if (s === undefined) continue;
@@ -338,7 +352,7 @@ async function main(): Promise<void> {
     const declined = Object.entries(s.responseCodes).filter(([c]) => c !== '00').reduce((a, [, n]) => a + n, 0);
     const noAnswer = Object.values(s.failures).reduce((a, b) => a + b, 0);
     rows.push([
-      r.store, fmtInt(s.approvedPurchasesPerSecond), fmtInt(s.tps),
+      r.store, fmtInt(r.offered), fmtInt(s.approvedPurchasesPerSecond), fmtInt(s.tps),
       l ? ms(l.p50) : '-', l ? ms(l.p95) : '-', l ? ms(l.p99) : '-', l ? ms(l.max) : '-',
       fmtInt(s.approved), fmtInt(declined), fmtInt(noAnswer), (r.hostCpuMs ?? 0).toFixed(3), (r.simCpuMs ?? 0).toFixed(3),
       r.pgCpuMs === undefined || r.pgCpuMs === null ? '-' : r.pgCpuMs.toFixed(3),
@@ -354,9 +368,9 @@ async function main(): Promise<void> {
       if (other.length > 0 || Object.keys(s.failures).length > 0) {
         console.log(`${r.store}: codes ${JSON.stringify(s.responseCodes)} failures ${JSON.stringify(s.failures)} reversals ${JSON.stringify(s.reversals)}`);
       }
-      if (r.durability !== undefined) console.log(`${r.store}: ${r.durability}; seeding took ${((r.seedMs ?? 0) / 1000).toFixed(1)} s`);
+      if (r.durability !== undefined) console.log(`${r.store} at ${fmtInt(r.offered)}/s: ${r.durability}; seeding took ${((r.seedMs ?? 0) / 1000).toFixed(1)} s`);
     }
-    if (r.skipped !== undefined) console.log(`${r.store}: skipped — ${r.skipped}`);
+    if (r.skipped !== undefined) console.log(`${r.store} at ${fmtInt(r.offered)}/s: skipped — ${r.skipped}`);
   }
 
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -366,16 +380,20 @@ async function main(): Promise<void> {
   console.log(`date: ${started.toISOString()}`);
   console.log('');
 
-  const pg = results.find((r) => r.store === 'PostgreSQL');
   const target = `target: >= ${fmtInt(TARGET_RATE)} approved purchases/s with p99 < ${TARGET_P99_MS} ms on PostgreSQL`;
-  if (pg?.summary === undefined) {
-    console.log(`${target}: NOT RUN (${pg?.skipped ?? 'PostgreSQL not selected'})`);
-  } else {
+  const pgRuns = results.filter((r) => r.store === 'PostgreSQL');
+  if (pgRuns.length === 0) console.log(`${target}: NOT RUN (PostgreSQL not selected)`);
+  for (const pg of pgRuns) {
+    const at = o.sweep.length > 1 ? ` [offered ${fmtInt(pg.offered)}/s]` : '';
+    if (pg.summary === undefined) {
+      console.log(`${target}${at}: NOT RUN (${pg.skipped ?? 'no result'})`);
+      continue;
+    }
     const s = pg.summary;
     const p99 = s.latencyMs?.p99 ?? Number.POSITIVE_INFINITY;
     const rateOk = s.approvedPurchasesPerSecond >= TARGET_RATE;
     const p99Ok = p99 < TARGET_P99_MS;
-    console.log(`${target}: ${rateOk && p99Ok ? 'PASS' : 'FAIL'} (${fmtInt(s.approvedPurchasesPerSecond)}/s ${rateOk ? 'ok' : 'below'}, p99 ${ms(p99)} ms ${p99Ok ? 'ok' : 'over'})`);
+    console.log(`${target}${at}: ${rateOk && p99Ok ? 'PASS' : 'FAIL'} (${fmtInt(s.approvedPurchasesPerSecond)}/s ${rateOk ? 'ok' : 'below'}, p99 ${ms(p99)} ms ${p99Ok ? 'ok' : 'over'})`);
   }
   if (o.cpuProfDir !== undefined) console.log(`host CPU profiles written to ${o.cpuProfDir}`);
 }
