@@ -323,21 +323,22 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
   // afterwards (RiskEngine.observed); an engine without it records the outcome itself.
   const observeWithFinal = ctx.risk?.observed !== undefined;
   /** Tell the engine of the outcome: of the observation the final write made, or to record it. */
-  const observed = async (tx: RiskTransaction, result: 'approved' | 'declined'): Promise<void> => {
+  const observed = async (result: 'approved' | 'declined'): Promise<void> => {
+    if (ctx.risk === undefined || riskTx === null) return;
     if (!observeWithFinal) return recordRisk(result);
     try {
-      ctx.risk?.observed?.(tx, result);
+      ctx.risk.observed?.(riskTx, result);
     } catch (e) {
       req.logger.error({ err: e instanceof Error ? e.message : String(e) }, 'risk engine update failed');
     }
   };
-  /** Decline before the issuer; `riskDecline`: the risk engine's decline, observed with the final row. */
-  const decline = async (code: string, reason: string, riskDecline?: RiskTransaction): Promise<HandlerResult> => {
+  /** Decline before the issuer; `byRisk`: the risk engine's decline, observed with the final row. */
+  const decline = async (code: string, reason: string, byRisk = false): Promise<HandlerResult> => {
     const stored: StoredResponse = { ...base, responseCode: code };
-    const done = await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: code, response: stored, reason, observe: observeWithFinal && riskDecline !== undefined });
+    const done = await finalizeEntry(ctx.db, entry.id, { status: 'declined', responseCode: code, response: stored, reason, observe: observeWithFinal && byRisk && riskTx !== null });
     if (done !== null) {
       finalized = true;
-      if (riskDecline !== undefined) await observed(riskDecline, 'declined');
+      if (byRisk) await observed('declined');
     }
     req.logger.info({ kind, journalId: entry.id, responseCode: code, reason }, 'transaction declined');
     return answer(stored);
@@ -363,7 +364,7 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       const decision = await ctx.risk.evaluate(ctx.db, riskTx);
       if (decision.outcome === 'decline') {
         const code = decision.responseCode ?? '05';
-        return await decline(code, `risk: ${decision.firings.map((f) => f.ruleId).join(', ') || 'declined'}`, riskTx);
+        return await decline(code, `risk: ${decision.firings.map((f) => f.ruleId).join(', ') || 'declined'}`, true);
       }
     }
 
@@ -438,7 +439,7 @@ async function processEntry(ctx: HostContext, req: HostRequest, a: Admitted, kin
       });
     }
     finalized = true;
-    if (riskTx !== null) await observed(riskTx, approved ? 'approved' : 'declined');
+    await observed(approved ? 'approved' : 'declined');
     req.logger.info({ kind, journalId: entry.id, responseCode: result.responseCode, amount: entry.amount }, approved ? 'transaction approved' : 'transaction declined');
     return await answer(stored);
   } catch (e) {
